@@ -1,0 +1,3 @@
+"""initify: make containers start and stop correctly."""
+
+__version__ = "0.1.0"
