@@ -1,0 +1,31 @@
+"""IN102 shell-form-entrypoint: a shell-form ENTRYPOINT runs under /bin/sh -c and drops CMD."""
+
+from typing import Iterator
+
+from initify.engine import Hit, hit
+from initify.facts import SHELL, ImageFacts
+
+CODE = "IN102"
+NAME = "shell-form-entrypoint"
+SEVERITY = "error"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "ENTRYPOINT is shell form: /bin/sh -c is PID 1, signals stop there, and CMD is silently ignored"
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    for command in facts.onbuild:
+        if command.instruction.keyword == "ENTRYPOINT" and command.form == SHELL:
+            yield hit(command.instruction, "ONBUILD ENTRYPOINT is shell form: every image built FROM this one starts under /bin/sh -c; write it as a JSON array")
+    entrypoint = facts.entrypoint
+    if entrypoint is None or entrypoint.form != SHELL:
+        return
+    dropped = ""
+    if facts.cmd is not None:
+        dropped = f"; it also ignores CMD (line {facts.cmd.instruction.start_line}) and `docker run` arguments"
+    yield hit(
+        entrypoint.instruction,
+        f"ENTRYPOINT is shell form: /bin/sh -c is PID 1 and does not pass SIGTERM on{dropped}; write it as a JSON array",
+    )

@@ -1,0 +1,35 @@
+"""IN104 shell-wrapper-without-exec: exec form that runs `sh -c SCRIPT` and keeps the shell."""
+
+from typing import Iterator
+
+from initify.engine import Hit, hit
+from initify.facts import ImageFacts
+
+CODE = "IN104"
+NAME = "shell-wrapper-without-exec"
+SEVERITY = "warning"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "exec form runs `sh -c SCRIPT` whose last command is not exec'd: the shell stays between the runtime and the app"
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    for step in facts.chain:
+        if step.kind != "shell" or step.script is None or not step.from_exec_form or step.origin is None:
+            continue
+        analysis = step.analysis
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+            continue
+        shell = step.argv[0]
+        where = "is PID 1" if step.pid1 else "sits between the init and the app"
+        if analysis.compound_last:
+            advice = "the script ends in a compound command; put an init in front (initify-init, tini) or move it into a script that ends in `exec`"
+        else:
+            advice = f"write `exec {analysis.last_command.strip()}` as the last command"
+        yield hit(
+            step.origin,
+            f"`{shell} -c` wrapper does not exec its last command: the shell {where}, ignores SIGTERM "
+            f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}",
+        )

@@ -1,0 +1,39 @@
+"""IN105 entrypoint-script-without-exec: a context script that PID 1 runs keeps the shell alive."""
+
+from typing import Iterator
+
+from initify.engine import Hit, hit
+from initify.facts import ImageFacts
+
+CODE = "IN105"
+NAME = "entrypoint-script-without-exec"
+SEVERITY = "warning"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "PID 1 runs a shell script from the build context whose last command is not exec (e.g. `\"$@\"`)"
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    for step in facts.chain:
+        if step.kind != "script" or step.context_script is None or step.origin is None:
+            continue
+        analysis = step.analysis
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+            continue
+        script = step.context_script
+        last = (analysis.last_command or "").strip()
+        where = f"{script.source}:{analysis.last_line}" if analysis.last_line else script.source
+        if analysis.runs_args:
+            advice = 'write `exec "$@"`'
+        elif last and not analysis.compound_last:
+            advice = f"write `exec {last}`"
+        else:
+            advice = "end it with `exec` of the main program, or put an init in front"
+        position = "as PID 1" if step.pid1 else "behind the init"
+        yield hit(
+            step.origin,
+            f"{script.image_path} (from {where}) runs {position} and its last command `{last or '?'}` is not "
+            f"exec'd: the shell stays the parent and the app never receives SIGTERM; {advice}",
+        )

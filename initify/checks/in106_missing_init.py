@@ -1,0 +1,38 @@
+"""IN106 missing-init: PID 1 is a shell, a script or a launcher, and no init reaps or forwards."""
+
+from typing import Iterator
+
+from initify.engine import Hit, hit
+from initify.facts import ImageFacts
+
+CODE = "IN106"
+NAME = "missing-init"
+SEVERITY = "warning"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "no init is PID 1 and PID 1 is a shell, a shell script or a launcher (npm, yarn) that forwards no signal"
+
+_WHAT = {
+    "shell": "a shell",
+    "script": "a shell script",
+    "launcher": "a launcher that does not forward signals",
+}
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    pid1 = facts.pid1
+    if pid1 is None or pid1.kind not in _WHAT or pid1.origin is None:
+        return
+    if any(step.kind == "init" for step in facts.chain):
+        return
+    program = pid1.argv[0]
+    if pid1.kind == "script" and pid1.context_script is not None:
+        program = pid1.context_script.image_path
+    yield hit(
+        pid1.origin,
+        f"PID 1 is {_WHAT[pid1.kind]} ({program}): the kernel drops SIGTERM to a PID 1 without a handler "
+        f"and nothing reaps orphaned children; put an init in front (initify-init, tini, dumb-init) "
+        f"or exec the app directly",
+    )

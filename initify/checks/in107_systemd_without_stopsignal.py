@@ -1,0 +1,37 @@
+"""IN107 systemd-without-stopsignal: systemd as PID 1 only halts on SIGRTMIN+3."""
+
+from typing import Iterator
+
+from initify.engine import Hit, hit
+from initify.facts import ImageFacts
+
+CODE = "IN107"
+NAME = "systemd-without-stopsignal"
+SEVERITY = "error"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "PID 1 is systemd and STOPSIGNAL is not SIGRTMIN+3: SIGTERM only isolates rescue.target"
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    pid1 = facts.pid1
+    if pid1 is None or pid1.kind != "init" or pid1.init is None or pid1.init.key != "systemd" or pid1.origin is None:
+        return
+    signal = facts.stopsignal
+    if signal is not None and (signal.name == "SIGRTMIN+3" or signal.unresolved):
+        return
+    if signal is None:
+        yield hit(
+            pid1.origin,
+            "PID 1 is systemd but the image has no STOPSIGNAL: the runtime sends SIGTERM, systemd "
+            "switches to rescue.target instead of halting and is SIGKILLed after the grace period; "
+            "add `STOPSIGNAL SIGRTMIN+3`",
+        )
+    else:
+        yield hit(
+            signal.instruction,
+            f"PID 1 is systemd but STOPSIGNAL is {signal.raw}: systemd halts only on SIGRTMIN+3; "
+            f"write `STOPSIGNAL SIGRTMIN+3`",
+        )

@@ -1,0 +1,58 @@
+"""IN108 stopsignal-mismatch: a known daemon gets a signal that is not its graceful stop."""
+
+from typing import Iterator, Optional
+
+from initify import knowledge, signals
+from initify.engine import Hit, hit
+from initify.facts import ImageFacts, Step
+
+CODE = "IN108"
+NAME = "stopsignal-mismatch"
+SEVERITY = "warning"
+TARGET = "dockerfile"
+FIXABLE = True
+SUMMARY = "PID 1 is a known daemon and STOPSIGNAL is not its graceful stop signal (nginx SIGQUIT, postgres SIGINT...)"
+
+
+def _rewritten(init_step: Optional[Step], signal: str) -> str:
+    """The signal an init passes on after its own --rewrite FROM:TO options (initify-init, dumb-init)."""
+    if init_step is None or init_step.init is None:
+        return signal
+    args = init_step.argv[1:]
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("--rewrite", "-r") and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--rewrite="):
+            value = arg.split("=", 1)[1]
+        if value and ":" in value:
+            source, target = value.split(":", 1)
+            if signals.normalise(source) == signal and signals.normalise(target):
+                return signals.normalise(target)
+    return signal
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
+    main = facts.main
+    if main is None or main.kind != "program" or main.origin is None:
+        return
+    daemon = knowledge.load().daemon_for(main.argv[0])
+    if daemon is None or daemon.key == "systemd":
+        return
+    pid1 = facts.pid1
+    reachable = main.pid1 or (pid1 is not None and pid1.kind == "init")
+    if not reachable or (facts.stopsignal is not None and facts.stopsignal.unresolved):
+        return
+    delivered = _rewritten(pid1 if pid1 is not None and pid1.kind == "init" else None, facts.delivered_signal)
+    if delivered == daemon.stop_signal:
+        return
+    where = facts.stopsignal.instruction if facts.stopsignal is not None else main.origin
+    got = f"STOPSIGNAL {facts.stopsignal.raw}" if facts.stopsignal is not None else "no STOPSIGNAL (SIGTERM)"
+    yield hit(
+        where,
+        f"{daemon.key} stops gracefully on {daemon.stop_signal}, but the image has {got}"
+        f"{' rewritten to ' + delivered if delivered != facts.delivered_signal else ''}: in-flight work is cut off; "
+        f"use `STOPSIGNAL {daemon.stop_signal}` ({daemon.source.split(':')[0]})",
+    )

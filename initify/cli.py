@@ -1,0 +1,138 @@
+"""The `initify` command line. Heavy modules are imported inside commands: a pre-commit hook
+starts this on every commit, so start-up time matters."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional, Tuple
+
+import click
+
+from initify import __version__
+from initify.errors import InputError
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"initify: error: {message}", err=True)
+    return click.exceptions.Exit(2)
+
+
+def _codes(values: Tuple[str, ...]) -> List[str]:
+    codes: List[str] = []
+    for value in values:
+        codes.extend(part.strip() for part in value.split(",") if part.strip())
+    return codes
+
+
+def _check_codes(codes: List[str]) -> None:
+    from initify import engine
+
+    for code in codes:
+        if code.upper() == "ALL":
+            continue
+        if engine.find_rule(code) is None and not any(r.startswith(code.upper()) for r in engine.all_rules()):
+            raise _fail(f"unknown rule code or prefix: {code}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="initify")
+def main() -> None:
+    """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity that makes the exit status 1 [default: warning].")
+@click.option("--target", default=None, help="Judge this build stage instead of the last one.")
+@click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
+@click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+def lint(
+    paths: Tuple[str, ...],
+    output_format: str,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    fail_level: Optional[str],
+    target: Optional[str],
+    context_dir: Optional[str],
+    build_args: Tuple[str, ...],
+    output: Optional[str],
+) -> None:
+    """Report problems in Dockerfiles (files or folders; default: the current folder).
+
+    Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
+    """
+    from initify import lint as lint_module
+    from initify import reporters
+
+    selected, ignored = _codes(select), _codes(ignore)
+    _check_codes(selected + ignored)
+    arguments = {}
+    for item in build_args:
+        if "=" not in item:
+            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        arguments[name] = value
+    options = lint_module.Options(
+        select=selected or None,
+        ignore=ignored,
+        fail_level=fail_level,
+        target=target,
+        context=context_dir,
+        build_args=arguments,
+    )
+    try:
+        result = lint_module.run(list(paths), options)
+    except InputError as error:
+        raise _fail(str(error))
+    for note in result.notes:
+        click.echo(f"initify: note: {note}", err=True)
+    stream = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        colour = output_format == "text" and output is None and sys.stdout.isatty()
+        stream.write(reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files))
+    finally:
+        if output:
+            stream.close()
+    from initify.engine import at_or_above
+
+    failing = any(at_or_above(f.severity, result.fail_level) for f in result.findings)
+    sys.exit(1 if failing else 0)
+
+
+@main.command()
+@click.argument("code", required=False)
+def rules(code: Optional[str]) -> None:
+    """List all rules, or print the documentation of one (IN107 or systemd-without-stopsignal)."""
+    import os
+
+    from initify import engine
+    from initify.resources import data_dir
+
+    if code is None:
+        for rule in engine.all_rules().values():
+            fix = "fix" if rule.fixable else "   "
+            click.echo(f"{rule.code}  {rule.name:<34} {rule.severity:<8} {fix}  {rule.summary}")
+        return
+    rule = engine.find_rule(code)
+    if rule is None:
+        raise _fail(f"unknown rule: {code} (see `initify rules`)")
+    with open(os.path.join(data_dir("rules"), f"{rule.code}.md"), encoding="utf-8") as handle:
+        click.echo(handle.read().rstrip("\n"))
+
+
+@main.command("init-path")
+def init_path() -> None:
+    """Print the path of the bundled init (initify/init.py), to copy it into an image by hand."""
+    import os
+
+    import initify
+
+    click.echo(os.path.join(os.path.dirname(os.path.abspath(initify.__file__)), "init.py"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

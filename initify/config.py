@@ -1,0 +1,132 @@
+"""Configuration: `[tool.initify]` in pyproject.toml or a `.initify.toml`, nearest one wins.
+
+Keys (all optional):
+    select = ["IN1"]                 # codes, prefixes, names or "ALL"
+    ignore = ["IN110"]
+    fail-level = "warning"          # error | warning | info | never
+    severity = { IN106 = "error" }  # per-rule severity overrides
+    per-path-ignores = { "legacy/*" = ["IN101"] }   # globs relative to the config file
+    images = { "ghcr.io/acme/app" = "app/Dockerfile" }  # pairing (manifests)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from initify.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FAIL_LEVELS = ("error", "warning", "info", "never")
+_KEYS = {"select", "ignore", "fail-level", "severity", "per-path-ignores", "images", "extend-select"}
+
+
+@dataclass
+class Config:
+    path: Optional[str] = None  # the file it came from
+    select: Optional[List[str]] = None
+    ignore: List[str] = field(default_factory=list)
+    fail_level: Optional[str] = None
+    severity: Dict[str, str] = field(default_factory=dict)
+    per_path_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    images: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> str:
+        return os.path.dirname(self.path) if self.path else os.getcwd()
+
+    def ignores_for(self, path: str) -> List[str]:
+        """Codes ignored for `path` by per-path-ignores (globs relative to the config's folder)."""
+        relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+        codes: List[str] = []
+        for pattern, values in self.per_path_ignores.items():
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
+                codes.extend(values)
+        return codes
+
+
+def _table(path: str) -> Optional[dict]:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, f"invalid TOML: {error}") from None
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror}") from None
+    if os.path.basename(path) == "pyproject.toml":
+        return data.get("tool", {}).get("initify")
+    return data.get("tool", {}).get("initify", data)
+
+
+def _strings(path: str, key: str, value: object) -> List[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise InputError(path, f"`{key}` must be a list of strings")
+
+
+def _from_table(path: str, table: dict) -> Config:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise InputError(path, f"unknown key(s) in initify configuration: {', '.join(sorted(unknown))}")
+    config = Config(path=path)
+    if "select" in table:
+        config.select = _strings(path, "select", table["select"])
+    if "extend-select" in table:
+        config.select = (config.select or ["ALL"]) + _strings(path, "extend-select", table["extend-select"])
+    config.ignore = _strings(path, "ignore", table.get("ignore", []))
+    level = table.get("fail-level")
+    if level is not None and level not in FAIL_LEVELS:
+        raise InputError(path, f"fail-level must be one of {', '.join(FAIL_LEVELS)}, not {level!r}")
+    config.fail_level = level
+    for code, severity in dict(table.get("severity", {})).items():
+        if severity not in ("error", "warning", "info"):
+            raise InputError(path, f"severity of {code} must be error, warning or info, not {severity!r}")
+        config.severity[code] = severity
+    for pattern, codes in dict(table.get("per-path-ignores", {})).items():
+        config.per_path_ignores[pattern] = _strings(path, f"per-path-ignores.{pattern}", codes)
+    for image, dockerfile in dict(table.get("images", {})).items():
+        if not isinstance(dockerfile, str):
+            raise InputError(path, f"images.{image} must be a path to a Dockerfile")
+        config.images[image] = dockerfile
+    return config
+
+
+_CACHE: Dict[str, Config] = {}
+
+
+def find_config(start: str) -> Config:
+    """The nearest configuration walking up from `start` (a file or a folder); empty if none."""
+    folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(os.path.abspath(start)))
+    visited = []
+    config: Optional[Config] = None
+    while True:
+        if folder in _CACHE:
+            config = _CACHE[folder]
+            break
+        visited.append(folder)
+        for name in (".initify.toml", "pyproject.toml"):
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                table = _table(candidate)
+                if table is not None or name == ".initify.toml":
+                    config = _from_table(candidate, table or {})
+                    break
+        if config is not None:
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            config = Config()
+            break
+        folder = parent
+    for path in visited:
+        _CACHE[path] = config
+    return config

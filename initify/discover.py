@@ -1,0 +1,60 @@
+"""Which files `initify lint` reads: named files, and lintable files found in named folders."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import Iterator, List
+
+from initify.errors import InputError
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages"}
+DOCKERFILE_PATTERNS = ("Dockerfile", "Containerfile", "*.Dockerfile", "*.dockerfile", "*.Containerfile", "Dockerfile.*", "Containerfile.*", "dockerfile")
+COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml", "compose.*.yaml", "compose.*.yml", "docker-compose.*.yaml", "docker-compose.*.yml")
+YAML_PATTERNS = ("*.yaml", "*.yml")
+
+DOCKERFILE = "dockerfile"
+MANIFEST = "manifest"
+COMPOSE = "compose"
+
+
+def kind_of(path: str) -> str:
+    """How to read a file given by name: YAML files are manifests or compose files."""
+    name = os.path.basename(path)
+    if any(fnmatch.fnmatch(name, pattern) for pattern in COMPOSE_PATTERNS):
+        return COMPOSE
+    if any(fnmatch.fnmatch(name, pattern) for pattern in YAML_PATTERNS):
+        return MANIFEST
+    return DOCKERFILE
+
+
+def _wanted(name: str, kinds: List[str]) -> bool:
+    if DOCKERFILE in kinds and any(fnmatch.fnmatch(name, p) for p in DOCKERFILE_PATTERNS):
+        return not name.endswith((".dockerignore", ".md", ".txt", ".sh", ".yaml", ".yml", ".json"))
+    if COMPOSE in kinds and any(fnmatch.fnmatch(name, p) for p in COMPOSE_PATTERNS):
+        return True
+    return MANIFEST in kinds and any(fnmatch.fnmatch(name, p) for p in YAML_PATTERNS)
+
+
+def _skip_dir(path: str, name: str) -> bool:
+    return name in SKIP_DIRS or os.path.isfile(os.path.join(path, name, "pyvenv.cfg"))
+
+
+def discover(paths: List[str], kinds: List[str]) -> Iterator[str]:
+    """Files to lint, in a stable order; a missing path is an InputError."""
+    seen = set()
+    for path in paths:
+        if not os.path.exists(path):
+            raise InputError(path, "no such file or directory")
+        if os.path.isfile(path):
+            if path not in seen:
+                seen.add(path)
+                yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not _skip_dir(root, d))
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                if _wanted(name, kinds) and full not in seen:
+                    seen.add(full)
+                    yield full

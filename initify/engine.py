@@ -1,0 +1,250 @@
+"""The rule engine: load rule modules, run them on facts, filter, suppress and sort findings.
+
+A rule is one module in `initify/checks/` that defines:
+
+    CODE = "IN101"                  # fixed code
+    NAME = "shell-form-cmd"         # fixed kebab-case name
+    SEVERITY = "error"              # default: "error", "warning" or "info"
+    TARGET = "dockerfile"           # what `check` receives: "dockerfile" -> ImageFacts
+    SUMMARY = "one line for `initify rules`"
+    FIXABLE = False                 # whether `initify fix` can repair it
+    def check(facts) -> Iterable[Hit]
+
+Its documentation is `rules/<CODE>.md`. Adding a rule means adding those two files and a test file;
+the engine finds modules by listing the package, so nothing here changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from types import ModuleType
+from typing import Dict, Iterable, List, Optional, Sequence, Set
+
+from initify.model import Instruction
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+@dataclass
+class Hit:
+    """What a rule reports: a place and a message. The engine adds code, severity and path."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fixable: Optional[bool] = None  # None: the rule's FIXABLE
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fixable: bool
+
+    def as_dict(self) -> Dict[str, object]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+            "fixable": self.fixable,
+        }
+
+
+def hit(instruction: Instruction, message: str, fixable: Optional[bool] = None) -> Hit:
+    """A hit covering a whole instruction, continuation lines and heredoc bodies included."""
+    lines = instruction.raw.rstrip("\r\n").split("\n")
+    last = lines[-1].rstrip("\r")
+    end_column = len(last) + 1 if len(lines) > 1 else instruction.column + len(last.strip())
+    return Hit(instruction.start_line, instruction.column, instruction.end_line, end_column, message, fixable)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    target: str
+    summary: str
+    fixable: bool
+    module: ModuleType
+
+    def check(self, subject: object) -> Iterable[Hit]:
+        return self.module.check(subject)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> Dict[str, Rule]:
+    """Every rule module in initify.checks, keyed by code, in code order."""
+    from initify import checks
+
+    rules: Dict[str, Rule] = {}
+    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"initify.checks.{info.name}")
+        if not hasattr(module, "CODE"):
+            continue
+        rule = Rule(
+            code=module.CODE,
+            name=module.NAME,
+            severity=module.SEVERITY,
+            target=module.TARGET,
+            summary=module.SUMMARY,
+            fixable=bool(getattr(module, "FIXABLE", False)),
+            module=module,
+        )
+        if rule.code in rules:
+            raise RuntimeError(f"two rule modules define {rule.code}")
+        rules[rule.code] = rule
+    return dict(sorted(rules.items()))
+
+
+def find_rule(code_or_name: str) -> Optional[Rule]:
+    wanted = code_or_name.strip()
+    for rule in all_rules().values():
+        if wanted.upper() == rule.code or wanted.lower() == rule.name:
+            return rule
+    return None
+
+
+def matches(code: str, selectors: Iterable[str]) -> bool:
+    """`IN1` selects IN101..IN110, `IN106` one rule, `ALL` every rule; names work too."""
+    for selector in selectors:
+        selector = selector.strip()
+        if not selector:
+            continue
+        if selector.upper() == "ALL" or code.startswith(selector.upper()):
+            return True
+        rule = all_rules().get(code)
+        if rule is not None and selector.lower() == rule.name:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Suppression comments
+# --------------------------------------------------------------------------------------------
+
+_SUPPRESS = re.compile(r"#\s*initify:\s*(ignore-file|ignore)\b\s*(?:=\s*([\w\-, ]+))?", re.IGNORECASE)
+
+
+@dataclass
+class Suppressions:
+    file_codes: Set[str]
+    file_all: bool
+    by_line: Dict[int, Set[str]]  # line of the suppressed instruction -> codes ("*" = all)
+
+    def suppressed(self, finding: Finding) -> bool:
+        if self.file_all or matches(finding.code, self.file_codes):
+            return True
+        codes = self.by_line.get(finding.line, set())
+        return "*" in codes or matches(finding.code, codes)
+
+
+def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = None) -> Suppressions:
+    """Scan `# initify: ignore=...` (applies to the next instruction) and `ignore-file=...`.
+
+    `instruction_lines` are the start lines of instructions; a comment applies to the first one
+    after it. Without them (YAML files) a comment applies to the next line.
+    """
+    result = Suppressions(set(), False, {})
+    if "initify" not in text:
+        return result
+    starts = sorted(instruction_lines) if instruction_lines is not None else None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "initify" not in line:
+            continue
+        match = _SUPPRESS.search(line)
+        if match is None or not line.lstrip().startswith("#"):
+            continue
+        kind, codes_text = match.group(1).lower(), match.group(2)
+        codes = {code.strip() for code in (codes_text or "").split(",") if code.strip()}
+        if kind == "ignore-file":
+            if codes:
+                result.file_codes |= codes
+            else:
+                result.file_all = True
+            continue
+        target = number + 1
+        if starts is not None:
+            following = [start for start in starts if start > number]
+            if not following:
+                continue
+            target = following[0]
+        result.by_line.setdefault(target, set()).update(codes or {"*"})
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Running rules
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """Which rules run and at what severity (from config and command line)."""
+
+    select: Sequence[str] = ("ALL",)
+    ignore: Sequence[str] = ()
+    severity: Optional[Dict[str, str]] = None
+
+    def enabled(self, rule: Rule) -> bool:
+        return matches(rule.code, self.select) and not matches(rule.code, self.ignore)
+
+    def severity_of(self, rule: Rule) -> str:
+        for key, value in (self.severity or {}).items():
+            if matches(rule.code, [key]):
+                return value
+        return rule.severity
+
+
+def run_rules(target: str, subject: object, path: str, selection: Selection) -> List[Finding]:
+    findings = []
+    for rule in all_rules().values():
+        if rule.target != target or not selection.enabled(rule):
+            continue
+        for found in rule.check(subject):
+            findings.append(
+                Finding(
+                    code=rule.code,
+                    name=rule.name,
+                    severity=selection.severity_of(rule),
+                    path=path,
+                    line=found.line,
+                    column=found.column,
+                    end_line=found.end_line,
+                    end_column=found.end_column,
+                    message=found.message,
+                    fixable=rule.fixable if found.fixable is None else found.fixable,
+                )
+            )
+    return findings
+
+
+def sort_findings(findings: List[Finding]) -> List[Finding]:
+    return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.code))
+
+
+def at_or_above(severity: str, level: str) -> bool:
+    """Whether a finding of `severity` counts at fail level `level` ("never" never fails)."""
+    if level == "never":
+        return False
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[level]

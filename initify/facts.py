@@ -1,0 +1,647 @@
+"""Facts about the image a Dockerfile produces: what runs as PID 1 and how it is stopped.
+
+This is the middle of the pipeline: parse -> facts -> rules. Rules never look at raw text; they
+read an `ImageFacts`. Only the stage that ships (the last one, or `--target`) is judged, but a stage
+inherits ENTRYPOINT, CMD, STOPSIGNAL, SHELL and WORKDIR from the stage it is built `FROM`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from initify import knowledge, signals
+from initify.model import Dockerfile, Heredoc, Instruction
+
+DEFAULT_SHELL = ["/bin/sh", "-c"]
+DEFAULT_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+WINDOWS_IMAGE_HINTS = ("mcr.microsoft.com/windows", "nanoserver", "servercore", "windows/")
+
+EXEC = "exec"
+SHELL = "shell"
+MALFORMED = "malformed"
+
+
+@dataclass
+class Command:
+    """One CMD or ENTRYPOINT instruction, classified the way BuildKit reads it."""
+
+    instruction: Instruction
+    form: str  # EXEC, SHELL or MALFORMED (looks like JSON, is not: Docker runs it as shell form)
+    argv: List[str]  # what the runtime executes: the JSON list, or SHELL prefix + [text]
+    text: str  # the instruction's value as written (continuations joined)
+    error: Optional[str] = None  # why a MALFORMED value is not a JSON string array
+
+
+@dataclass
+class StopSignal:
+    instruction: Instruction
+    raw: str
+    name: Optional[str]  # canonical SIG-prefixed name, None when unknown or not a signal
+    unresolved: bool = False  # uses a build variable we could not resolve
+
+
+@dataclass
+class Stage:
+    index: int
+    name: Optional[str]
+    base: str  # the FROM image as written, build args substituted where known
+    from_instruction: Instruction
+    instructions: List[Instruction]
+    parent: Optional["Stage"] = None  # the earlier stage this one is built FROM
+
+
+@dataclass
+class ContextScript:
+    """A shell script that the image runs and that comes from the build context (or a heredoc)."""
+
+    image_path: str
+    source: str  # context-relative path, or "<<NAME" for a heredoc
+    text: str
+    copied_by: Instruction
+    context_path: Optional[str] = None  # absolute path in the build context (None for heredocs)
+    analysis: object = None  # initify.shell.ScriptAnalysis, filled lazily
+
+
+@dataclass
+class Step:
+    """One process in the launch chain: PID 1, what it execs into, what it supervises."""
+
+    kind: str  # "init", "shell", "script", "launcher", "program"
+    argv: List[str]
+    origin: Optional[Instruction]  # the CMD/ENTRYPOINT that put it there
+    pid1: bool  # this process ends up as PID 1
+    init: Optional[knowledge.Init] = None
+    script: Optional[str] = None  # shell -c text, for kind "shell"
+    context_script: Optional[ContextScript] = None  # for kind "script"
+    analysis: object = None  # initify.shell.ScriptAnalysis for shell/script steps
+    from_exec_form: bool = True
+
+
+@dataclass
+class ImageFacts:
+    dockerfile: Dockerfile
+    stages: List[Stage]
+    final: Stage
+    context_dir: Optional[str]
+    entrypoint: Optional[Command] = None
+    cmd: Optional[Command] = None
+    cmd_dropped: bool = False  # a shell-form ENTRYPOINT ignores CMD
+    inherits_unknown_entrypoint: bool = False  # the external base image may set one
+    stopsignal: Optional[StopSignal] = None
+    shell: List[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
+    workdir: str = "/"
+    windows: bool = False
+    pid1_argv: List[str] = field(default_factory=list)
+    chain: List[Step] = field(default_factory=list)
+    overridden: List[Instruction] = field(default_factory=list)  # dead CMD/ENTRYPOINT lines
+    onbuild: List[Command] = field(default_factory=list)  # ONBUILD CMD/ENTRYPOINT of the final stage
+    scripts: Dict[str, ContextScript] = field(default_factory=dict)
+
+    @property
+    def pid1(self) -> Optional[Step]:
+        """The process that ends up as PID 1 once every `exec` hand-off has happened."""
+        current = None
+        for step in self.chain:
+            if step.pid1:
+                current = step
+        return current
+
+    @property
+    def main(self) -> Optional[Step]:
+        """The application: the last process of the launch chain."""
+        return self.chain[-1] if self.chain else None
+
+    @property
+    def command_instruction(self) -> Optional[Instruction]:
+        """The instruction that decides PID 1: ENTRYPOINT when set, else CMD."""
+        if self.entrypoint is not None:
+            return self.entrypoint.instruction
+        return self.cmd.instruction if self.cmd is not None else None
+
+    @property
+    def delivered_signal(self) -> str:
+        """The signal a runtime sends to stop the container: STOPSIGNAL, default SIGTERM."""
+        if self.stopsignal is not None and self.stopsignal.name:
+            return self.stopsignal.name
+        return "SIGTERM"
+
+
+# --------------------------------------------------------------------------------------------
+# CMD / ENTRYPOINT forms
+# --------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_command(instruction: Instruction, shell: List[str]) -> Command:
+    """Classify CMD/ENTRYPOINT as BuildKit does: a JSON string array is exec form, else shell form."""
+    text = instruction.value.strip()
+    if text.startswith("["):
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as error:
+            if looks_like_json_array(text):
+                return Command(instruction, MALFORMED, shell + [text], text, f"not valid JSON: {error}")
+            return Command(instruction, SHELL, shell + [text], text)
+        if not isinstance(value, list):
+            return Command(instruction, SHELL, shell + [text], text)
+        if not all(isinstance(item, str) for item in value):
+            return Command(instruction, MALFORMED, shell + [text], text, "a JSON array must contain only strings")
+        return Command(instruction, EXEC, list(value), text)
+    return Command(instruction, SHELL, shell + [text], text)
+
+
+def looks_like_json_array(text: str) -> bool:
+    """True for text that was meant as exec form: `['a', 'b']`, `[a, b]`, `["a"] # note`.
+
+    A shell test such as `[ -f x ] && run` is not: it has no comma and no quote right after `[`.
+    """
+    inner = text[1:].lstrip()
+    if inner[:1] in ("\"", "'"):
+        return True
+    return "," in text and "]" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Stages and build arguments
+# --------------------------------------------------------------------------------------------
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::?[-+]([^}]*))?\}|(\w+))")
+
+
+def substitute(text: str, variables: Dict[str, str]) -> str:
+    """Expand $VAR, ${VAR}, ${VAR:-default} with known build arguments (unknown ones stay)."""
+
+    def replace(match: "re.Match[str]") -> str:
+        name = match.group(1) or match.group(3)
+        if name in variables:
+            return variables[name]
+        if match.group(2) is not None and "-" in match.group(0):
+            return match.group(2)
+        return match.group(0)
+
+    return _VARIABLE.sub(replace, text)
+
+
+def _arg_defaults(instruction: Instruction) -> Dict[str, str]:
+    defaults: Dict[str, str] = {}
+    for word in instruction.value.split():
+        if "=" in word:
+            name, value = word.split("=", 1)
+            defaults[name] = value.strip("\"'")
+    return defaults
+
+
+def split_stages(dockerfile: Dockerfile, build_args: Optional[Dict[str, str]] = None) -> List[Stage]:
+    global_args: Dict[str, str] = {}
+    stages: List[Stage] = []
+    for instruction in dockerfile.instructions:
+        if instruction.keyword == "FROM":
+            words = instruction.value.split()
+            image = words[0] if words else ""
+            name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            image = substitute(image, {**global_args, **(build_args or {})})
+            stage = Stage(len(stages), name, image, instruction, [])
+            lowered = image.lower()
+            for earlier in stages:
+                if earlier.name is not None and earlier.name.lower() == lowered:
+                    stage.parent = earlier
+            stages.append(stage)
+        elif not stages:
+            if instruction.keyword == "ARG":
+                global_args.update(_arg_defaults(instruction))
+        else:
+            stages[-1].instructions.append(instruction)
+    return stages
+
+
+def pick_stage(stages: List[Stage], target: Optional[str]) -> Optional[Stage]:
+    if not stages:
+        return None
+    if target is None:
+        return stages[-1]
+    for stage in stages:
+        if stage.name is not None and stage.name.lower() == target.lower():
+            return stage
+    return None
+
+
+def is_windows_image(image: str) -> bool:
+    lowered = image.lower()
+    return any(hint in lowered for hint in WINDOWS_IMAGE_HINTS)
+
+
+# --------------------------------------------------------------------------------------------
+# Effective configuration of a stage (following its parents)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Config:
+    entrypoint: Optional[Command] = None
+    cmd: Optional[Command] = None
+    stopsignal: Optional[StopSignal] = None
+    shell: List[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
+    workdir: str = "/"
+    cmd_dropped: bool = False
+    unknown_entrypoint: bool = False
+    windows: bool = False
+    chain: List[Stage] = field(default_factory=list)  # root stage first
+
+
+def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
+    try:
+        value = json.loads(instruction.value)
+    except ValueError:
+        return None
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Instruction]) -> _Config:
+    if stage.parent is not None:
+        config = _stage_config(stage.parent, build_args, overridden)
+        config.chain.append(stage)
+    else:
+        config = _Config(chain=[stage])
+        config.unknown_entrypoint = stage.base.lower() != "scratch"
+        config.windows = is_windows_image(stage.base)
+    cmd_set_here = False
+    last_seen: Dict[str, Instruction] = {}
+    for instruction in stage.instructions:
+        keyword = instruction.keyword
+        if keyword in ("CMD", "ENTRYPOINT"):
+            if keyword in last_seen:
+                overridden.append(last_seen[keyword])
+            last_seen[keyword] = instruction
+            command = parse_command(instruction, config.shell)
+            if keyword == "CMD":
+                config.cmd = command
+                cmd_set_here = True
+            else:
+                config.entrypoint = command
+                config.unknown_entrypoint = False
+                if not cmd_set_here:
+                    config.cmd = None  # Docker resets an inherited CMD when ENTRYPOINT is set
+        elif keyword == "STOPSIGNAL":
+            raw = instruction.value.strip()
+            resolved = substitute(raw, build_args)
+            config.stopsignal = StopSignal(instruction, raw, signals.normalise(resolved), "$" in resolved)
+        elif keyword == "SHELL":
+            shell = _shell_instruction(instruction)
+            if shell is not None:
+                config.shell = shell
+                if os.path.basename(shell[0]).lower() in ("powershell", "powershell.exe", "pwsh", "cmd", "cmd.exe"):
+                    config.windows = True
+        elif keyword == "WORKDIR":
+            path = instruction.value.strip().strip("\"'")
+            config.workdir = posixpath.normpath(posixpath.join(config.workdir, path)) if path else config.workdir
+        elif keyword == "ARG":
+            build_args.update({k: v for k, v in _arg_defaults(instruction).items() if k not in build_args})
+    config.cmd_dropped = config.entrypoint is not None and config.entrypoint.form != EXEC and config.cmd is not None
+    return config
+
+
+# --------------------------------------------------------------------------------------------
+# Scripts from the build context
+# --------------------------------------------------------------------------------------------
+
+
+def _copy_sources_and_dest(instruction: Instruction) -> Tuple[List[str], Optional[str]]:
+    value = instruction.value.strip()
+    words: List[str]
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+            words = [str(item) for item in parsed] if isinstance(parsed, list) else value.split()
+        except ValueError:
+            words = value.split()
+    else:
+        words = value.split()
+    if len(words) < 2:
+        return [], None
+    return words[:-1], words[-1]
+
+
+def _inside(path: str, root: str) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root + os.sep)
+
+
+def _read_context_file(context_dir: str, relative: str) -> Optional[Tuple[str, str]]:
+    """(absolute path, text) of a context file, or None: outside the context, missing, binary."""
+    candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
+    if not _inside(candidate, context_dir) or not os.path.isfile(candidate):
+        return None
+    try:
+        with open(candidate, "rb") as handle:
+            data = handle.read(1_000_000)
+    except OSError:
+        return None
+    if b"\0" in data:
+        return None
+    try:
+        return candidate, data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _copy_targets(instruction: Instruction, workdir: str) -> List[Tuple[str, str, Optional[Heredoc]]]:
+    """(image path, source, heredoc) pairs a COPY/ADD creates for file-like sources."""
+    if instruction.flags.get("from"):
+        return []
+    sources, dest = _copy_sources_and_dest(instruction)
+    if dest is None:
+        return []
+    dest = dest.strip("\"'")
+    as_dir = dest.endswith("/") or len(sources) > 1
+    if not dest.startswith("/"):
+        dest = posixpath.join(workdir, dest)
+    heredocs = {doc.delimiter: doc for doc in instruction.heredocs}
+    targets = []
+    for source in sources:
+        heredoc = None
+        if source.startswith("<<"):
+            name = source.lstrip("<-").strip("\"'")
+            heredoc = heredocs.get(name)
+            if heredoc is None:
+                continue
+            source = name
+        base = posixpath.basename(source.rstrip("/"))
+        target = posixpath.join(dest, base) if as_dir else dest
+        targets.append((posixpath.normpath(target), source, heredoc))
+        if heredoc is None and not as_dir:
+            # A directory source copies its contents into dest; remember dest as a directory too.
+            targets.append((posixpath.normpath(dest) + "/", source.rstrip("/") + "/", None))
+    return targets
+
+
+def find_context_script(facts: ImageFacts, program: str) -> Optional[ContextScript]:
+    """The context file (or COPY heredoc) that provides `program` in the final image, if any."""
+    if program in facts.scripts:
+        return facts.scripts[program]
+    if "/" in program:
+        wanted = [posixpath.normpath(posixpath.join(facts.workdir, program))]
+    else:
+        wanted = [posixpath.join(directory, program) for directory in DEFAULT_PATH]
+    workdir = "/"
+    found: Optional[ContextScript] = None
+    copies: List[Tuple[Instruction, str]] = []
+    for stage in _lineage(facts.final):
+        for instruction in stage.instructions:
+            if instruction.keyword == "WORKDIR":
+                path = instruction.value.strip().strip("\"'")
+                workdir = posixpath.normpath(posixpath.join(workdir, path))
+            elif instruction.keyword in ("COPY", "ADD"):
+                copies.append((instruction, workdir))
+    for instruction, at_workdir in reversed(copies):
+        for target, source, heredoc in _copy_targets(instruction, at_workdir):
+            script = _match_target(facts, target, source, heredoc, wanted, instruction)
+            if script is not None:
+                found = script
+                break
+        if found is not None:
+            break
+    if found is not None:
+        facts.scripts[program] = found
+    return found
+
+
+def _match_target(
+    facts: ImageFacts,
+    target: str,
+    source: str,
+    heredoc: Optional[Heredoc],
+    wanted: List[str],
+    instruction: Instruction,
+) -> Optional[ContextScript]:
+    for path in wanted:
+        if heredoc is not None:
+            if target == path:
+                return ContextScript(path, "<<" + heredoc.delimiter, heredoc.body, instruction)
+            continue
+        if facts.context_dir is None or any(ch in source for ch in "*?[") or "://" in source:
+            continue
+        if target.endswith("/"):
+            if not path.startswith(target):
+                continue
+            relative = posixpath.join(source.rstrip("/"), path[len(target):])
+        elif target == path:
+            relative = source
+        else:
+            continue
+        read = _read_context_file(facts.context_dir, relative)
+        if read is not None:
+            return ContextScript(path, relative, read[1], instruction, context_path=read[0])
+    return None
+
+
+def _lineage(stage: Stage) -> List[Stage]:
+    chain = []
+    current: Optional[Stage] = stage
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def is_shell_script(script: ContextScript) -> bool:
+    first = script.text.split("\n", 1)[0].strip()
+    if first.startswith("#!"):
+        words = first[2:].split()
+        if not words:
+            return True
+        interpreter = os.path.basename(words[0])
+        if interpreter == "env" and len(words) > 1:
+            interpreter = os.path.basename(words[1] if not words[1].startswith("-") else words[-1])
+        return interpreter in knowledge.load().shells
+    return script.image_path.endswith(".sh")
+
+
+# --------------------------------------------------------------------------------------------
+# The launch chain
+# --------------------------------------------------------------------------------------------
+
+
+def shell_c_script(argv: List[str]) -> Optional[Tuple[int, str]]:
+    """For `sh [-opts] -c SCRIPT [ARG0 ARGS...]`: the index of SCRIPT and its text."""
+    index = 1
+    has_c = False
+    while index < len(argv):
+        word = argv[index]
+        if word in ("-o", "+o") and index + 1 < len(argv):
+            index += 2
+            continue
+        if len(word) > 1 and word[0] in "-+" and word != "--":
+            if "c" in word[1:] and word[0] == "-":
+                has_c = True
+            index += 1
+            continue
+        if word == "--":
+            index += 1
+        break
+    if has_c and index < len(argv):
+        return index, argv[index]
+    return None
+
+
+def _shell_script_operand(argv: List[str]) -> Optional[str]:
+    """For `bash [-opts] FILE args`: FILE (a script run by an explicit shell)."""
+    for word in argv[1:]:
+        if word in ("-o", "+o"):
+            return None
+        if word.startswith("-") or word.startswith("+"):
+            continue
+        return word
+    return None
+
+
+def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
+    """The command an init supervises: after `--`, else after the init's own options."""
+    if "--" in args:
+        return args[args.index("--") + 1:]
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        option = args[index]
+        index += 2 if option in init.options_with_value and "=" not in option else 1
+    return args[index:]
+
+
+def _analyse(text: str):
+    from initify import shell
+
+    return shell.analyse(text)
+
+
+def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
+    """The argv a script execs into at its end, when it can be known exactly."""
+    from initify import shell
+
+    if not getattr(analysis, "ok", False) or not getattr(analysis, "ends_with_exec", False):
+        return None
+    if getattr(analysis, "runs_args", False):
+        return list(positional)
+    last = getattr(analysis, "last_command", None) or ""
+    words = shell.split_words(last)
+    if not words or words[0] != "exec":
+        return None
+    return words[1:] or None
+
+
+def build_chain(facts: ImageFacts, argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
+    kb = knowledge.load()
+    steps: List[Step] = []
+    pid1 = True
+    depth = 0
+    while argv and depth < 8:
+        depth += 1
+        program = argv[0]
+        init = kb.init_for(program)
+        if init is not None:
+            steps.append(Step("init", argv, origin, pid1, init=init, from_exec_form=from_exec_form))
+            if not init.supervises_argv:
+                break
+            argv = init_child_argv(init, argv[1:])
+            pid1 = False
+            continue
+        if kb.is_shell(program):
+            found = shell_c_script(argv)
+            if found is None:
+                operand = _shell_script_operand(argv)
+                script = find_context_script(facts, operand) if operand else None
+                if script is None:
+                    steps.append(Step("shell", argv, origin, pid1, from_exec_form=from_exec_form))
+                    break
+                argv = [script.image_path] + argv[argv.index(operand) + 1:]
+                continue
+            index, text = found
+            analysis = _analyse(text)
+            steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
+            target = _exec_target(analysis, argv[index + 2:])
+            if target is None:
+                break
+            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
+            argv = target
+            continue
+        script = find_context_script(facts, program)
+        if script is not None and is_shell_script(script):
+            if script.analysis is None:
+                script.analysis = _analyse(script.text)
+            steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=script.analysis, from_exec_form=from_exec_form))
+            target = _exec_target(script.analysis, argv[1:])
+            if target is None:
+                break
+            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
+            argv = target
+            continue
+        kind = "launcher" if kb.is_launcher(program) else "program"
+        steps.append(Step(kind, argv, origin, pid1, from_exec_form=from_exec_form))
+        break
+    return steps
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def analyse_image(
+    dockerfile: Dockerfile,
+    target: Optional[str] = None,
+    context_dir: Optional[str] = None,
+    build_args: Optional[Dict[str, str]] = None,
+) -> Optional[ImageFacts]:
+    """Facts for the stage that ships; None for a file with no FROM (or an unknown --target)."""
+    stages = split_stages(dockerfile, build_args)
+    final = pick_stage(stages, target)
+    if final is None:
+        return None
+    if context_dir is None and dockerfile.path and os.path.exists(dockerfile.path):
+        context_dir = os.path.dirname(os.path.abspath(dockerfile.path))
+    overridden: List[Instruction] = []
+    config = _stage_config(final, dict(build_args or {}), overridden)
+    facts = ImageFacts(
+        dockerfile=dockerfile,
+        stages=stages,
+        final=final,
+        context_dir=context_dir,
+        entrypoint=config.entrypoint,
+        cmd=config.cmd,
+        cmd_dropped=config.cmd_dropped,
+        inherits_unknown_entrypoint=config.unknown_entrypoint,
+        stopsignal=config.stopsignal,
+        shell=config.shell,
+        workdir=config.workdir,
+        windows=config.windows,
+        overridden=[i for i in overridden if any(i in s.instructions for s in [final])],
+    )
+    for instruction in final.instructions:
+        if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
+            inner = instruction.onbuild
+            if inner.keyword in ("CMD", "ENTRYPOINT"):
+                facts.onbuild.append(parse_command(inner, config.shell))
+    facts.pid1_argv, origin, exec_form = _pid1_argv(facts)
+    if facts.pid1_argv:
+        facts.chain = build_chain(facts, facts.pid1_argv, origin, exec_form)
+    return facts
+
+
+def _pid1_argv(facts: ImageFacts) -> Tuple[List[str], Optional[Instruction], bool]:
+    entrypoint, cmd = facts.entrypoint, facts.cmd
+    if entrypoint is not None:
+        if entrypoint.form != EXEC:
+            return entrypoint.argv, entrypoint.instruction, False
+        args = cmd.argv if cmd is not None else []
+        return entrypoint.argv + args, entrypoint.instruction, True
+    if cmd is not None:
+        return cmd.argv, cmd.instruction, cmd.form == EXEC
+    return [], None, True

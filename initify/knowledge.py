@@ -1,0 +1,121 @@
+"""Typed access to rules/knowledge.toml: inits, shells, launchers, daemons and base images."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+from initify.resources import data_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Init:
+    key: str
+    names: FrozenSet[str]
+    paths: FrozenSet[str]
+    options_with_value: FrozenSet[str]
+    supervises_argv: bool
+    stop_signal: Optional[str]
+
+
+@dataclass(frozen=True)
+class Daemon:
+    key: str
+    names: FrozenSet[str]
+    stop_signal: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Base:
+    pattern: str
+    python3: bool
+    package_manager: Optional[str]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    inits: Tuple[Init, ...]
+    shells: FrozenSet[str]
+    launchers: FrozenSet[str]
+    daemons: Tuple[Daemon, ...]
+    bases: Tuple[Base, ...]
+
+    def init_for(self, program: str) -> Optional[Init]:
+        """The known init that `program` (argv[0]) starts, matched by exact path or basename."""
+        base = os.path.basename(program)
+        for init in self.inits:
+            if program in init.paths or base in init.names:
+                return init
+        return None
+
+    def daemon_for(self, program: str) -> Optional[Daemon]:
+        base = os.path.basename(program)
+        for daemon in self.daemons:
+            if base in daemon.names:
+                return daemon
+        return None
+
+    def is_shell(self, program: str) -> bool:
+        return os.path.basename(program) in self.shells
+
+    def is_launcher(self, program: str) -> bool:
+        return os.path.basename(program) in self.launchers
+
+    def base_for(self, image: str) -> Optional[Base]:
+        """The first base-image entry whose pattern matches `image` (docker.io/library/ stripped)."""
+        name = image
+        for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        if ":" not in name.rsplit("/", 1)[-1]:
+            name += ":latest"
+        for base in self.bases:
+            if fnmatch.fnmatchcase(name, base.pattern):
+                return base
+        return None
+
+
+def _frozen(values: Optional[List[str]]) -> FrozenSet[str]:
+    return frozenset(values or [])
+
+
+@lru_cache(maxsize=1)
+def load() -> Knowledge:
+    with open(os.path.join(data_dir("rules"), "knowledge.toml"), "rb") as handle:
+        data: Dict = tomllib.load(handle)
+    inits = tuple(
+        Init(
+            key=key,
+            names=_frozen(entry.get("names")),
+            paths=_frozen(entry.get("paths")),
+            options_with_value=_frozen(entry.get("options_with_value")),
+            supervises_argv=bool(entry.get("supervises_argv", True)),
+            stop_signal=entry.get("stop_signal"),
+        )
+        for key, entry in data["inits"].items()
+    )
+    daemons = tuple(
+        Daemon(key=key, names=_frozen(entry["names"]), stop_signal=entry["stop_signal"], source=entry["source"])
+        for key, entry in data["daemons"].items()
+    )
+    bases = tuple(
+        Base(pattern=entry["pattern"], python3=bool(entry["python3"]), package_manager=entry.get("package_manager"))
+        for entry in data.get("bases", [])
+    )
+    return Knowledge(
+        inits=inits,
+        shells=_frozen(data["shells"]["names"]),
+        launchers=_frozen(data["launchers"]["names"]),
+        daemons=daemons,
+        bases=bases,
+    )

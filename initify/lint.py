@@ -1,0 +1,98 @@
+"""`initify lint`: discover files, parse them, derive facts, run rules, filter findings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from initify import config as config_module
+from initify import discover, engine
+from initify.errors import InputError
+
+TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", ".gotmpl")
+
+
+@dataclass
+class Options:
+    select: Optional[List[str]] = None
+    ignore: List[str] = field(default_factory=list)
+    fail_level: Optional[str] = None
+    target: Optional[str] = None
+    context: Optional[str] = None
+    build_args: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    findings: List[engine.Finding] = field(default_factory=list)
+    files: int = 0
+    notes: List[str] = field(default_factory=list)
+    fail_level: str = "warning"
+
+
+def selection_for(path: str, options: Options, config: config_module.Config) -> engine.Selection:
+    select = options.select or config.select or ["ALL"]
+    ignore = list(config.ignore) + config.ignores_for(path) + list(options.ignore)
+    return engine.Selection(select=select, ignore=ignore, severity=config.severity)
+
+
+def _template_text(path: str) -> bool:
+    """Whether a file holds Go/Jinja template markup (`{{ ... }}`) rather than plain Dockerfile."""
+    try:
+        with open(path, "rb") as handle:
+            return b"{{" in handle.read()
+    except OSError:
+        return False
+
+
+def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result) -> None:
+    from initify import dockerfile as dockerfile_module
+    from initify import facts as facts_module
+
+    template_note = f"{path}: skipped, a template rather than a Dockerfile"
+    if path.endswith(TEMPLATE_SUFFIXES) and _template_text(path):
+        result.notes.append(template_note)
+        return
+    try:
+        parsed = dockerfile_module.read(path)
+    except InputError:
+        if _template_text(path):
+            result.notes.append(template_note)
+            return
+        raise
+    result.files += 1
+    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=options.context, build_args=options.build_args)
+    if facts is None:
+        if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
+            raise InputError(path, f"no build stage named {options.target!r}")
+        return
+    found = engine.run_rules("dockerfile", facts, path, selection)
+    suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
+    result.findings.extend(f for f in found if not suppressions.suppressed(f))
+
+
+def run(paths: Sequence[str], options: Options) -> Result:
+    """Lint every file under `paths`. Raises InputError on unreadable or unparsable input."""
+    result = Result()
+    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE]))
+    levels = []
+    for path in files:
+        config = config_module.find_config(path)
+        if config.fail_level:
+            levels.append(config.fail_level)
+        selection = selection_for(path, options, config)
+        kind = discover.kind_of(path)
+        if kind == discover.DOCKERFILE:
+            lint_dockerfile(path, options, selection, result)
+        else:
+            result.notes.append(f"{path}: skipped, manifests are not linted yet")
+    if options.fail_level:
+        result.fail_level = options.fail_level
+    elif levels:
+        result.fail_level = levels[0]
+    else:
+        cwd_config = config_module.find_config(os.getcwd())
+        result.fail_level = cwd_config.fail_level or "warning"
+    result.findings = engine.sort_findings(result.findings)
+    return result

@@ -1,0 +1,197 @@
+"""The `initify` command line, through click's runner and through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from initify.cli import main
+
+SHELL_FORM = "FROM python:3.12-slim\nCMD python3 app.py\n"
+CLEAN = 'FROM python:3.12-slim\nRUN pip install tini\nENTRYPOINT ["tini", "--"]\nCMD ["python3", "app.py"]\n'
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def run(args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, args, catch_exceptions=False)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def test_lint_reports_shell_form_with_location_and_exit_1(tmp_path):
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    result = run(["lint", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2:1: IN101" in result.output
+    assert "IN106" in result.output
+    assert result.output.rstrip().splitlines()[-1].startswith("Found 2 findings in 1 file")
+
+
+def test_clean_file_exits_0(tmp_path):
+    path = write(tmp_path, "Dockerfile", CLEAN)
+    result = run(["lint", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "All checks passed (1 file)." in result.output
+
+
+def test_json_format_fields(tmp_path):
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    result = run(["lint", "--format", "json", str(path)])
+    data = json.loads(result.output)
+    assert {f["code"] for f in data} == {"IN101", "IN106"}
+    first = data[0]
+    assert set(first) == {"code", "name", "severity", "path", "line", "column", "end_line", "end_column", "message", "fixable"}
+    assert first["line"] == 2 and first["end_line"] == 2 and first["column"] == 1
+    assert first["end_column"] == len("CMD python3 app.py") + 1
+
+
+def test_github_format_is_workflow_commands(tmp_path):
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    result = run(["lint", "--format", "github", str(path)])
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"::error file={path},line=2,col=1,endLine=2,title=IN101 shell-form-cmd::IN101 ")
+    assert lines[1].startswith("::warning ")
+
+
+def test_select_ignore_and_fail_level(tmp_path):
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    assert "IN106" not in run(["lint", "--select", "IN101", str(path)]).output
+    result = run(["lint", "--ignore", "IN101,IN106", str(path)])
+    assert result.exit_code == 0
+    assert run(["lint", "--ignore", "IN101", "--fail-level", "error", str(path)]).exit_code == 0
+    assert run(["lint", "--fail-level", "never", str(path)]).exit_code == 0
+    assert run(["lint", "--select", "IN9", str(path)]).exit_code == 2
+
+
+def test_folder_discovery_skips_vendored_folders(tmp_path):
+    write(tmp_path, "app/Dockerfile", SHELL_FORM)
+    write(tmp_path, "app/Containerfile", SHELL_FORM)
+    write(tmp_path, "app/web.Dockerfile", SHELL_FORM)
+    write(tmp_path, "app/Dockerfile.prod", SHELL_FORM)
+    write(tmp_path, "node_modules/x/Dockerfile", SHELL_FORM)
+    write(tmp_path, ".git/Dockerfile", SHELL_FORM)
+    write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
+    write(tmp_path, "env/Dockerfile", SHELL_FORM)
+    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).output)
+    paths = sorted({os.path.relpath(f["path"], tmp_path) for f in data})
+    assert paths == ["app/Containerfile", "app/Dockerfile", "app/Dockerfile.prod", "app/web.Dockerfile"]
+
+
+def test_empty_folder_is_fine(tmp_path):
+    result = run(["lint", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "All checks passed (0 files)." in result.output
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"FROM alpine\n\x00\x01binary", "binary"),
+        (b"FROM alpine\nCMD echo \xff\xfe\n", "UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, content, reason):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(content)
+    result = subprocess.run([sys.executable, "-m", "initify", "lint", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"initify: error: {path}") and reason in lines[0]
+
+
+def test_missing_path_is_exit_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "initify", "lint", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"initify: error: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_suppression_comments(tmp_path):
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        # initify: ignore=IN101
+        CMD python3 app.py
+        """
+    )
+    path = write(tmp_path, "Dockerfile", text)
+    codes = {f["code"] for f in json.loads(run(["lint", "--format", "json", str(path)]).output)}
+    assert codes == {"IN106"}
+    write(tmp_path, "Dockerfile", "# initify: ignore-file=IN106\n" + text)
+    assert json.loads(run(["lint", "--format", "json", str(path)]).output) == []
+
+
+def test_config_in_pyproject_found_walking_up(tmp_path):
+    write(tmp_path, "pyproject.toml", '[tool.initify]\nignore = ["IN106"]\nfail-level = "never"\n[tool.initify.severity]\nIN101 = "info"\n')
+    path = write(tmp_path, "deep/er/Dockerfile", SHELL_FORM)
+    result = run(["lint", "--format", "json", str(path)])
+    data = json.loads(result.output)
+    assert [(f["code"], f["severity"]) for f in data] == [("IN101", "info")]
+    assert result.exit_code == 0
+
+
+def test_initify_toml_per_path_ignores(tmp_path):
+    write(tmp_path, ".initify.toml", '[per-path-ignores]\n"legacy/*" = ["IN1"]\n')
+    write(tmp_path, "legacy/Dockerfile", SHELL_FORM)
+    write(tmp_path, "new/Dockerfile", SHELL_FORM)
+    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).output)
+    assert {os.path.relpath(f["path"], tmp_path) for f in data} == {"new/Dockerfile"}
+
+
+def test_bad_config_is_exit_2(tmp_path):
+    write(tmp_path, ".initify.toml", 'fail-level = "sometimes"\n')
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    result = subprocess.run([sys.executable, "-m", "initify", "lint", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "fail-level must be one of" in result.stderr
+
+
+def test_rules_listing_and_doc():
+    listing = run(["rules"])
+    assert listing.exit_code == 0
+    codes = [line.split()[0] for line in listing.output.splitlines()]
+    assert codes[:10] == [f"IN1{n:02d}" for n in range(1, 11)]
+    doc = run(["rules", "IN107"])
+    assert doc.exit_code == 0 and "SIGRTMIN+3" in doc.output
+    assert run(["rules", "IN999"]).exit_code == 2
+
+
+def test_version_and_init_path():
+    from initify import __version__
+
+    assert run(["--version"]).output.strip() == f"initify, version {__version__}"
+    path = run(["init-path"]).output.strip()
+    assert os.path.isabs(path) and path.endswith(os.path.join("initify", "init.py")) and os.path.isfile(path)
+
+
+def test_installed_console_script_works_outside_the_source_tree(tmp_path):
+    """`pip install .` must ship the rule docs and knowledge base, not only the code."""
+    script = shutil.which("initify", path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip("initify is not installed into this interpreter's environment")
+    path = write(tmp_path, "Dockerfile", "FROM fedora:40\nCMD [\"/sbin/init\"]\n")
+    result = subprocess.run([script, "lint", "Dockerfile"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "Dockerfile:2:1: IN107" in result.stdout
+    doc = subprocess.run([script, "rules", "IN101"], cwd=tmp_path, capture_output=True, text=True)
+    assert doc.returncode == 0 and doc.stdout.startswith("# IN101")
