@@ -1,0 +1,165 @@
+"""Read compose files: per service the image or build, command, entrypoint, init and stop settings.
+
+Loaded with the same round-trip YAML layer as Kubernetes manifests (see `initify.manifests`), so
+services can be edited in place and written back with `dump_documents`. Anchors, aliases and `<<:`
+merge keys are resolved by ruamel.yaml: a service reads merged keys like its own, and `line_of`
+points into the anchored mapping for them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Tuple
+
+from initify.durations import parse_duration
+from initify.errors import InputError
+from initify.manifests import (
+    YamlStyle,
+    bool_value,
+    detect_style,
+    is_mapping,
+    is_sequence,
+    key_line,
+    node_line,
+    parse_documents,
+    read_text,
+    scalar_text,
+    string_list,
+    value_line,
+)
+
+_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose(?:\.[^/\\]+)?\.ya?ml$")
+
+
+def is_compose_path(path: str) -> bool:
+    """True for compose file names: `compose.yaml`, `docker-compose.yml`, overrides such as
+    `docker-compose.prod.yml` or `compose.override.yaml`, in either extension."""
+    return bool(_COMPOSE_NAME.match(os.path.basename(path)))
+
+
+@dataclass
+class ComposeService:
+    name: str
+    image: Optional[str]
+    build_context: Optional[str]  # None when the service has no `build`; "." for a mapping without context
+    dockerfile: Optional[str]  # build.dockerfile as written; None means the default `Dockerfile`
+    command: Optional[List[str]]  # argv; None when `command` is absent or null
+    command_raw: Any  # the YAML value as written (string or list)
+    command_from_string: bool  # written as a string, split like a POSIX shell splits words
+    entrypoint: Optional[List[str]]
+    entrypoint_raw: Any
+    entrypoint_from_string: bool
+    init: Optional[bool]
+    stop_signal: Optional[str]
+    stop_grace_period: Optional[float]  # seconds
+    node: Any  # the service CommentedMap, for later edits
+    line: int  # line of the service's name key under `services:`
+
+    def line_of(self, key: str) -> int:
+        """Line of `key` in the service (or in a `<<:` merged mapping), else the service's line."""
+        return key_line(self.node, key, self.line)
+
+
+@dataclass
+class ComposeFile:
+    path: str
+    text: str  # decoded text, BOM removed
+    documents: List[Any]  # every loaded document, for in-place edits and dump_documents
+    services: List[ComposeService]
+    style: YamlStyle = field(default_factory=YamlStyle)
+
+    @property
+    def document(self) -> Any:
+        """The first document (compose files normally have exactly one)."""
+        return self.documents[0] if self.documents else None
+
+
+def split_words(path: str, text: str, line: int) -> List[str]:
+    """Split a string `command`/`entrypoint` into argv the way compose does: POSIX shell word
+    rules (quotes, backslashes), no shell is run, `#` is not a comment."""
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError as error:
+        raise InputError(path, f"cannot split command line {text!r}: {error}", line) from None
+
+
+def _argv(path: str, service: Any, key: str, line: int) -> Tuple[Optional[List[str]], bool]:
+    """(argv, from_string) for `command` or `entrypoint`."""
+    value = service.get(key)
+    if isinstance(value, str):
+        return split_words(path, value, value_line(service, key, line)), True
+    if is_sequence(value):
+        return string_list(value), False
+    text = scalar_text(value)  # a bare number or boolean: one word
+    return ([text] if text is not None else None), False
+
+
+def _build(service: Any) -> Tuple[Optional[str], Optional[str]]:
+    """(context, dockerfile) from `build: ctx` or `build: {context, dockerfile}`."""
+    build = service.get("build")
+    if is_mapping(build):
+        return scalar_text(build.get("context")) or ".", scalar_text(build.get("dockerfile"))
+    return scalar_text(build), None
+
+
+def _grace_period(path: str, service: Any, line: int) -> Optional[float]:
+    """stop_grace_period in seconds; a bare number is taken as seconds."""
+    value = service.get("stop_grace_period")
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return parse_duration(str(value))
+    except ValueError as error:
+        where = value_line(service, "stop_grace_period", line)
+        raise InputError(path, f"stop_grace_period: {error}", where) from None
+
+
+def _service(path: str, name: Any, node: Any, line: int) -> ComposeService:
+    command, command_from_string = _argv(path, node, "command", line)
+    entrypoint, entrypoint_from_string = _argv(path, node, "entrypoint", line)
+    context, dockerfile = _build(node)
+    return ComposeService(
+        name=str(name),
+        image=scalar_text(node.get("image")),
+        build_context=context,
+        dockerfile=dockerfile,
+        command=command,
+        command_raw=node.get("command"),
+        command_from_string=command_from_string,
+        entrypoint=entrypoint,
+        entrypoint_raw=node.get("entrypoint"),
+        entrypoint_from_string=entrypoint_from_string,
+        init=bool_value(node.get("init")),
+        stop_signal=scalar_text(node.get("stop_signal")),
+        stop_grace_period=_grace_period(path, node, line),
+        node=node,
+        line=line,
+    )
+
+
+def find_services(path: str, documents: List[Any]) -> List[ComposeService]:
+    """Services of every mapping document, in file order; non-mapping entries are skipped."""
+    found: List[ComposeService] = []
+    for doc in documents:
+        services = doc.get("services") if is_mapping(doc) else None
+        if not is_mapping(services):
+            continue
+        for name, node in services.items():
+            if is_mapping(node):
+                line = key_line(services, name, node_line(node, 1))
+                found.append(_service(path, name, node, line))
+    return found
+
+
+def load_compose(path: str, text: Optional[str] = None) -> ComposeFile:
+    """Load a compose file (read from `path` unless `text` is given)."""
+    body, bom = read_text(path, text)
+    style = detect_style(body, bom)
+    documents = parse_documents(path, body, style)
+    services = find_services(path, documents)
+    return ComposeFile(path=path, text=body, documents=documents, services=services, style=style)
