@@ -379,9 +379,12 @@ def _copy_targets(instruction: Instruction, workdir: str) -> List[Tuple[str, str
         base = posixpath.basename(source.rstrip("/"))
         target = posixpath.join(dest, base) if as_dir else dest
         targets.append((posixpath.normpath(target), source, heredoc))
-        if heredoc is None and not as_dir:
+        if heredoc is None:
+            if not as_dir:
+                # dest may be an existing directory: `COPY run.sh /usr/local/bin`, `COPY run.sh .`.
+                targets.append((posixpath.normpath(posixpath.join(dest, base)), source, None))
             # A directory source copies its contents into dest; remember dest as a directory too.
-            targets.append((posixpath.normpath(dest) + "/", source.rstrip("/") + "/", None))
+            targets.append((posixpath.join(posixpath.normpath(dest), ""), source.rstrip("/") + "/", None))
     return targets
 
 
