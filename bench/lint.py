@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path("/work/shared/corpus")
 CORPUS_TARGET_RATIO = 3.0  # initify on the corpus: at most this many times the floor
 ONE_FILE_TARGET_MS = 60.0  # initify on one file: at most this many milliseconds
@@ -73,7 +74,7 @@ def find_dockerfiles(corpus):
         raise SystemExit(f"{len(missing)} Dockerfile(s) listed but missing, e.g. {missing[0]}")
     if not files:
         raise SystemExit(f"no Dockerfiles found under {corpus}")
-    return [str(p) for p in files]
+    return [str(p.resolve()) for p in files]
 
 
 def median_size_file(files):
@@ -98,10 +99,12 @@ def initify_command():
     executable = executable_near_python("initify")
     if executable:
         candidates.append([executable])
+    # Every tool runs in the repository root, so `-m initify` finds this checkout's package.
     candidates.append([sys.executable, "-m", "initify"])
     problems = []
     for base in candidates:
-        result = subprocess.run(base + ["lint", "--help"], capture_output=True, text=True)
+        result = subprocess.run(base + ["lint", "--help"], capture_output=True, text=True,
+                                cwd=REPO_ROOT)
         if result.returncode == 0:
             return base + ["lint", "--format", "text"]
         problems.append(f"{' '.join(base)} lint --help: exit {result.returncode}: "
@@ -130,7 +133,7 @@ def floor_command():
 def run_once(command, files, accepted_codes):
     start = time.perf_counter()
     result = subprocess.run(command + files, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     elapsed = time.perf_counter() - start
     if accepted_codes is not None and result.returncode not in accepted_codes:
         raise ToolFailed(f"{command[0]} exited {result.returncode}: {result.stderr.strip()[-500:]}")
@@ -194,7 +197,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     files = find_dockerfiles(args.corpus)
-    one_file = args.one_file or median_size_file(files)
+    one_file = str(Path(args.one_file).resolve()) if args.one_file else median_size_file(files)
     print(f"corpus: {args.corpus} ({len(files)} Dockerfiles); one file: {one_file}")
 
     failures = []
