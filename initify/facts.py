@@ -388,8 +388,12 @@ def _copy_targets(instruction: Instruction, workdir: str) -> List[Tuple[str, str
     return targets
 
 
-def find_context_script(facts: ImageFacts, program: str) -> Optional[ContextScript]:
-    """The context file (or COPY heredoc) that provides `program` in the final image, if any."""
+def find_context_script(facts: Optional[ImageFacts], program: str) -> Optional[ContextScript]:
+    """The context file (or COPY heredoc) that provides `program` in the final image, if any.
+
+    `facts` is None when the image is unknown (a pod manifest without a paired Dockerfile)."""
+    if facts is None:
+        return None
     if program in facts.scripts:
         return facts.scripts[program]
     if "/" in program:
@@ -540,7 +544,7 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
     return words[1:] or None
 
 
-def build_chain(facts: ImageFacts, argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
+def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
     kb = knowledge.load()
     steps: List[Step] = []
     pid1 = True
