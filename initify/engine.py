@@ -40,6 +40,7 @@ class Hit:
     end_column: int
     message: str
     fixable: Optional[bool] = None  # None: the rule's FIXABLE
+    severity: Optional[str] = None  # None: the rule's SEVERITY (a configured severity still wins)
 
 
 @dataclass
@@ -209,11 +210,11 @@ class Selection:
     def enabled(self, rule: Rule) -> bool:
         return matches(rule.code, self.select) and not matches(rule.code, self.ignore)
 
-    def severity_of(self, rule: Rule) -> str:
+    def severity_of(self, rule: Rule, hit_severity: Optional[str] = None) -> str:
         for key, value in (self.severity or {}).items():
             if matches(rule.code, [key]):
                 return value
-        return rule.severity
+        return hit_severity or rule.severity
 
 
 def run_rules(target: str, subject: object, path: str, selection: Selection) -> List[Finding]:
@@ -226,7 +227,7 @@ def run_rules(target: str, subject: object, path: str, selection: Selection) -> 
                 Finding(
                     code=rule.code,
                     name=rule.name,
-                    severity=selection.severity_of(rule),
+                    severity=selection.severity_of(rule, found.severity),
                     path=path,
                     line=found.line,
                     column=found.column,
