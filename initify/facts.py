@@ -53,6 +53,7 @@ class Stage:
     from_instruction: Instruction
     instructions: List[Instruction]
     parent: Optional["Stage"] = None  # the earlier stage this one is built FROM
+    global_args: Dict[str, str] = field(default_factory=dict)  # ARG defaults declared before the first FROM
 
 
 @dataclass
@@ -208,7 +209,7 @@ def split_stages(dockerfile: Dockerfile, build_args: Optional[Dict[str, str]] = 
             image = words[0] if words else ""
             name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             image = substitute(image, {**global_args, **(build_args or {})})
-            stage = Stage(len(stages), name, image, instruction, [])
+            stage = Stage(len(stages), name, image, instruction, [], global_args=global_args)
             lowered = image.lower()
             for earlier in stages:
                 if earlier.name is not None and earlier.name.lower() == lowered:
@@ -306,6 +307,10 @@ def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Ins
             config.workdir = posixpath.normpath(posixpath.join(config.workdir, path)) if path else config.workdir
         elif keyword == "ARG":
             build_args.update({k: v for k, v in _arg_defaults(instruction).items() if k not in build_args})
+            # A bare `ARG NAME` in a stage brings in the default of a global ARG NAME.
+            for name in instruction.value.split():
+                if "=" not in name and name in stage.global_args and name not in build_args:
+                    build_args[name] = stage.global_args[name]
     config.cmd_dropped = config.entrypoint is not None and config.entrypoint.form != EXEC and config.cmd is not None
     return config
 
