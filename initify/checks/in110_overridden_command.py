@@ -14,6 +14,8 @@ SUMMARY = "a CMD/ENTRYPOINT of the final stage is overridden by a later one (dea
 
 
 def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows:
+        return
     for instruction in facts.overridden:
         later = next(
             other
