@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 from initify import knowledge, signals
@@ -336,8 +337,14 @@ def _copy_sources_and_dest(instruction: Instruction) -> Tuple[List[str], Optiona
     return words[:-1], words[-1]
 
 
+@lru_cache(maxsize=64)
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
 def _inside(path: str, root: str) -> bool:
-    real_root = os.path.realpath(root)
+    """Whether `path`, symlinks resolved, stays inside `root` (symlinks resolved too)."""
+    real_root = _real(root)
     real = os.path.realpath(path)
     return real == real_root or real.startswith(real_root + os.sep)
 
@@ -345,7 +352,7 @@ def _inside(path: str, root: str) -> bool:
 def _read_context_file(context_dir: str, relative: str) -> Optional[Tuple[str, str]]:
     """(absolute path, text) of a context file, or None: outside the context, missing, binary."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
-    if not _inside(candidate, context_dir) or not os.path.isfile(candidate):
+    if not os.path.isfile(candidate) or not _inside(candidate, context_dir):
         return None
     try:
         with open(candidate, "rb") as handle:
