@@ -10,7 +10,7 @@ NAME = "systemd-without-stopsignal"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
-SUMMARY = "PID 1 is systemd and STOPSIGNAL is not SIGRTMIN+3: SIGTERM only isolates rescue.target"
+SUMMARY = "PID 1 is systemd and STOPSIGNAL is not SIGRTMIN+3: on SIGTERM systemd re-executes itself and keeps running"
 
 
 def check(facts: ImageFacts) -> Iterator[Hit]:
@@ -26,7 +26,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         yield hit(
             pid1.origin,
             "PID 1 is systemd but the image has no STOPSIGNAL: the runtime sends SIGTERM, systemd "
-            "switches to rescue.target instead of halting and is SIGKILLed after the grace period; "
+            "re-executes itself instead of halting and is SIGKILLed after the grace period; "
             "add `STOPSIGNAL SIGRTMIN+3`",
         )
     else:
