@@ -4,7 +4,7 @@ from typing import Iterator, Optional
 
 from initify import knowledge, signals
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts, Step
+from initify.facts import ImageFacts, Stage, Step
 
 CODE = "IN108"
 NAME = "stopsignal-mismatch"
@@ -32,6 +32,42 @@ def _rewritten(init_step: Optional[Step], signal: str) -> str:
     return signal
 
 
+# Official images that set their daemon's STOPSIGNAL themselves (docker-library/{nginx,httpd,
+# postgres,haproxy,php}, nginxinc/docker-nginx). An image built FROM one of them without a
+# STOPSIGNAL of its own inherits it. (repository, tag must contain, signal)
+_OFFICIAL_STOPSIGNAL = (
+    ("nginx", "", "SIGQUIT"),
+    ("httpd", "", "SIGWINCH"),
+    ("postgres", "", "SIGINT"),
+    ("haproxy", "", "SIGUSR1"),
+    ("php", "fpm", "SIGQUIT"),
+    ("php", "apache", "SIGWINCH"),
+)
+
+
+def _root(facts: ImageFacts) -> Stage:
+    """The stage of the final stage's lineage that is built FROM an external image."""
+    stage = facts.final
+    while stage.parent is not None:
+        stage = stage.parent
+    return stage
+
+
+def inherited_stop_signal(facts: ImageFacts) -> Optional[str]:
+    """The STOPSIGNAL the external base image is known to set (None when unknown or none)."""
+    image = _root(facts).base.lower().split("@", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "library/"):
+        if image.startswith(prefix):
+            image = image[len(prefix):]
+    if "/" in image:
+        return None  # not an official image
+    repository, _, tag = image.partition(":")
+    for name, tag_part, signal in _OFFICIAL_STOPSIGNAL:
+        if repository == name and tag_part in tag:
+            return signal
+    return None
+
+
 def check(facts: ImageFacts) -> Iterator[Hit]:
     if facts.windows:
         return
@@ -45,14 +81,19 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     reachable = main.pid1 or (pid1 is not None and pid1.kind == "init")
     if not reachable or (facts.stopsignal is not None and facts.stopsignal.unresolved):
         return
-    delivered = _rewritten(pid1 if pid1 is not None and pid1.kind == "init" else None, facts.delivered_signal)
+    sent = facts.delivered_signal
+    got = f"STOPSIGNAL {facts.stopsignal.raw}" if facts.stopsignal is not None else "no STOPSIGNAL (SIGTERM)"
+    inherited = inherited_stop_signal(facts) if facts.stopsignal is None else None
+    if inherited is not None:
+        sent = inherited
+        got = f"STOPSIGNAL {inherited} from its base image {_root(facts).base}"
+    delivered = _rewritten(pid1 if pid1 is not None and pid1.kind == "init" else None, sent)
     if delivered == daemon.stop_signal:
         return
     where = facts.stopsignal.instruction if facts.stopsignal is not None else main.origin
-    got = f"STOPSIGNAL {facts.stopsignal.raw}" if facts.stopsignal is not None else "no STOPSIGNAL (SIGTERM)"
     yield hit(
         where,
         f"{daemon.key} stops gracefully on {daemon.stop_signal}, but the image has {got}"
-        f"{' rewritten to ' + delivered if delivered != facts.delivered_signal else ''}: in-flight work is cut off; "
+        f"{' rewritten to ' + delivered if delivered != sent else ''}: in-flight work is cut off; "
         f"use `STOPSIGNAL {daemon.stop_signal}` ({daemon.source.split(':')[0]})",
     )
