@@ -38,8 +38,8 @@ POSITIVE = {
         [("IN108", 2)],
         ["SIGWINCH"],
     ),
-    "php-fpm": ('FROM php:8.3-fpm\nCMD ["php-fpm"]\n', {}, [("IN108", 2)], ["SIGQUIT"]),
-    "haproxy": ('FROM haproxy:3.0\nCMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]\n', {}, [("IN108", 2)], ["SIGUSR1"]),
+    "php-fpm": ('FROM debian:12-slim\nCMD ["php-fpm8.2", "-F"]\n', {}, [("IN108", 2)], ["SIGQUIT"]),
+    "haproxy": ('FROM alpine:3.20\nCMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]\n', {}, [("IN108", 2)], ["SIGUSR1"]),
     "postgres exec'd by docker-entrypoint.sh": (
         """
         FROM debian:12-slim
@@ -52,7 +52,7 @@ POSITIVE = {
         ["postgres", "SIGINT"],
     ),
     "nginx behind tini": (
-        f'FROM nginx:1.27\nENTRYPOINT ["tini", "--"]\nCMD {NGINX}\n',
+        f'FROM alpine:3.20\nENTRYPOINT ["tini", "--"]\nCMD {NGINX}\n',
         {},
         [("IN108", 2)],
         ["SIGQUIT"],
@@ -64,10 +64,28 @@ POSITIVE = {
         ["SIGQUIT"],
     ),
     "dumb-init rewrites TERM to the wrong signal": (
-        f'FROM nginx:1.27\nENTRYPOINT ["dumb-init", "--rewrite", "15:2", "--"]\nCMD {NGINX}\n',
+        f'FROM alpine:3.20\nENTRYPOINT ["dumb-init", "--rewrite", "15:2", "--"]\nCMD {NGINX}\n',
         {},
         [("IN108", 2)],
         ["rewritten to SIGINT"],
+    ),
+    "base image sets another daemon's signal": (
+        f"FROM httpd:2.4\nCMD {NGINX}\n",
+        {},
+        [("IN108", 2)],
+        ["STOPSIGNAL SIGWINCH from its base image httpd:2.4"],
+    ),
+    "not an official image: its STOPSIGNAL is unknown": (
+        f"FROM example/nginx:1.27\nCMD {NGINX}\n",
+        {},
+        [("IN108", 2)],
+        ["no STOPSIGNAL"],
+    ),
+    "official base whose signal the init rewrites away": (
+        f'FROM nginx:1.27\nENTRYPOINT ["dumb-init", "-r", "3:15", "--"]\nCMD {NGINX}\n',
+        {},
+        [("IN108", 2)],
+        ["rewritten to SIGTERM"],
     ),
     "STOPSIGNAL in the parent stage, nginx in the final one": (
         f"FROM debian:12-slim AS base\nSTOPSIGNAL SIGTERM\nFROM base\nCMD {NGINX}\n",
@@ -95,7 +113,7 @@ def test_reports_mismatch(findings, text, files, expected, words):
 
 
 def test_nginx_exec_ed_by_a_plain_sh_c_wrapper(lint):
-    text = """FROM nginx:1.27\nCMD ["sh", "-c", "echo start; exec nginx -g 'daemon off;'"]\n"""
+    text = """FROM alpine:3.20\nCMD ["sh", "-c", "echo start; exec nginx -g 'daemon off;'"]\n"""
     assert lint(text, select=["IN108"]) == [("IN108", 2)]
 
 
@@ -115,6 +133,16 @@ NEGATIVE = {
         f'FROM nginx:1.27\nENTRYPOINT ["initify-init", "--rewrite=SIGTERM:SIGQUIT", "--"]\nCMD {NGINX}\n',
         {},
     ),
+    "official nginx image already sets SIGQUIT": (f"FROM nginx:1.27\nCOPY site.conf /etc/nginx/conf.d/\nCMD {NGINX}\n", {}),
+    "official nginx image through a named stage": (f"FROM docker.io/library/nginx:1.27-alpine AS web\nFROM web\nCMD {NGINX}\n", {}),
+    "official php-fpm image already sets SIGQUIT": ('FROM php:8.3-fpm\nCMD ["php-fpm"]\n', {}),
+    "official php apache image already sets SIGWINCH": ('FROM php:8.3-apache\nCMD ["apache2-foreground"]\n', {}),
+    "official postgres image by digest": (
+        'FROM postgres@sha256:0123456789abcdef\nCOPY docker-entrypoint.sh /usr/local/bin/\n'
+        'ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["postgres"]\n',
+        {"docker-entrypoint.sh": POSTGRES_ENTRYPOINT},
+    ),
+    "official haproxy image behind tini": ('FROM haproxy:3.0\nENTRYPOINT ["tini", "--"]\nCMD ["haproxy", "-f", "/h.cfg"]\n', {}),
     "redis stops on SIGTERM": ('FROM redis:7\nCMD ["redis-server"]\n', {}),
     "unknown program": ('FROM python:3.12-slim\nCMD ["python", "app.py"]\n', {}),
     "systemd is IN107's job": ('FROM fedora:40\nCMD ["/sbin/init"]\n', {}),
@@ -150,5 +178,5 @@ LONG_REWRITE_BUG = pytest.mark.xfail(strict=True, reason="knowledge.toml: dumb-i
     ],
 )
 def test_dumb_init_rewrite_without_double_dash(lint, entrypoint, expected):
-    text = f"FROM nginx:1.27\nENTRYPOINT {entrypoint}\nCMD {NGINX}\n"
+    text = f"FROM alpine:3.20\nENTRYPOINT {entrypoint}\nCMD {NGINX}\n"
     assert lint(text, select=["IN108"]) == expected
