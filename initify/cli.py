@@ -49,6 +49,8 @@ def main() -> None:
 @click.option("--target", default=None, help="Judge this build stage instead of the last one.")
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
 @click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
+@click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable).")
+@click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target; decides which remedies are suggested [default: the newest kubernetes-validate knows].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
 def lint(
     paths: Tuple[str, ...],
@@ -59,9 +61,12 @@ def lint(
     target: Optional[str],
     context_dir: Optional[str],
     build_args: Tuple[str, ...],
+    images: Tuple[str, ...],
+    k8s_version: Optional[str],
     output: Optional[str],
 ) -> None:
-    """Report problems in Dockerfiles (files or folders; default: the current folder).
+    """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
+    default: the current folder). Manifests are paired with the Dockerfile their image comes from.
 
     Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
     """
@@ -76,6 +81,19 @@ def lint(
             raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
         name, value = item.split("=", 1)
         arguments[name] = value
+    pairs = {}
+    for item in images:
+        ref, _, dockerfile = item.partition("=")
+        if not ref.strip() or not dockerfile.strip():
+            raise _fail(f"--image needs REF=path/to/Dockerfile, got {item!r}")
+        pairs[ref.strip()] = dockerfile.strip()
+    if k8s_version is not None:
+        from initify.pods import parse_version
+
+        try:
+            parse_version(k8s_version)
+        except ValueError as error:
+            raise _fail(f"--k8s-version: {error}")
     options = lint_module.Options(
         select=selected or None,
         ignore=ignored,
@@ -83,6 +101,8 @@ def lint(
         target=target,
         context=context_dir,
         build_args=arguments,
+        images=pairs,
+        k8s_version=k8s_version,
     )
     try:
         result = lint_module.run(list(paths), options)

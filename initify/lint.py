@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from initify import config as config_module
 from initify import discover, engine
 from initify.errors import InputError
+
+if TYPE_CHECKING:
+    from initify.facts import ImageFacts
 
 TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", ".gotmpl")
 
@@ -21,6 +24,8 @@ class Options:
     target: Optional[str] = None
     context: Optional[str] = None
     build_args: Dict[str, str] = field(default_factory=dict)
+    images: Dict[str, str] = field(default_factory=dict)  # --image REF=Dockerfile
+    k8s_version: Optional[str] = None  # "1.33"; None: the newest kubernetes-validate knows
 
 
 @dataclass
@@ -46,37 +51,41 @@ def _template_text(path: str) -> bool:
         return False
 
 
-def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result) -> None:
+def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result) -> Optional["ImageFacts"]:
+    """Lint one Dockerfile; return its facts (for pairing with manifests) or None."""
     from initify import dockerfile as dockerfile_module
     from initify import facts as facts_module
 
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
     if path.endswith(TEMPLATE_SUFFIXES) and _template_text(path):
         result.notes.append(template_note)
-        return
+        return None
     try:
         parsed = dockerfile_module.read(path)
     except InputError:
         if _template_text(path):
             result.notes.append(template_note)
-            return
+            return None
         raise
     result.files += 1
     facts = facts_module.analyse_image(parsed, target=options.target, context_dir=options.context, build_args=options.build_args)
     if facts is None:
         if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
             raise InputError(path, f"no build stage named {options.target!r}")
-        return
+        return None
     found = engine.run_rules("dockerfile", facts, path, selection)
     suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
     result.findings.extend(f for f in found if not suppressions.suppressed(f))
+    return facts
 
 
 def run(paths: Sequence[str], options: Options) -> Result:
     """Lint every file under `paths`. Raises InputError on unreadable or unparsable input."""
     result = Result()
-    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE]))
+    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE]))
     levels = []
+    images: Dict[str, Optional["ImageFacts"]] = {}  # absolute Dockerfile path -> facts
+    yaml_files: List[Tuple[str, str, engine.Selection]] = []
     for path in files:
         config = config_module.find_config(path)
         if config.fail_level:
@@ -84,9 +93,13 @@ def run(paths: Sequence[str], options: Options) -> Result:
         selection = selection_for(path, options, config)
         kind = discover.kind_of(path)
         if kind == discover.DOCKERFILE:
-            lint_dockerfile(path, options, selection, result)
+            images[os.path.abspath(path)] = lint_dockerfile(path, options, selection, result)
         else:
-            result.notes.append(f"{path}: skipped, manifests are not linted yet")
+            yaml_files.append((path, kind, selection))
+    if yaml_files:
+        from initify import manifest_lint
+
+        manifest_lint.lint_yaml_files(yaml_files, images, options, result)
     if options.fail_level:
         result.fail_level = options.fail_level
     elif levels:

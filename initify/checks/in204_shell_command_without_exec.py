@@ -1,0 +1,37 @@
+"""IN204 shell-command-without-exec: a container's command/args run `sh -c` and keep the shell."""
+
+from typing import Iterator
+
+from initify.engine import Hit
+from initify.pods import ContainerFacts, hit_at
+
+CODE = "IN204"
+NAME = "shell-command-without-exec"
+SEVERITY = "warning"
+TARGET = "container"
+FIXABLE = False
+SUMMARY = "command/args run `sh -c SCRIPT` whose last command is not exec'd (or is compound): the shell stays in front of the app"
+
+
+def advice(analysis: object) -> str:
+    if getattr(analysis, "compound_last", False):
+        return "the script ends in a compound command; put an init in front (tini, initify-init) or move it into a script that ends in `exec`"
+    return f"write `exec {str(getattr(analysis, 'last_command', '')).strip()}` as the last command"
+
+
+def check(subject: ContainerFacts) -> Iterator[Hit]:
+    if not subject.running or subject.windows:
+        return
+    for step in subject.chain:
+        if step.kind != "shell" or step.script is None or not subject.manifest_made(step):
+            continue
+        analysis = step.analysis
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+            continue
+        line = subject.manifest_line
+        where = "is PID 1" if step.pid1 else "sits between PID 1 and the app"
+        yield hit_at(
+            subject.manifest.text, line,
+            f"container {subject.container.name!r}: `{step.argv[0]} -c` does not exec its last command: the "
+            f"shell {where}, ignores SIGTERM and the app never gets the stop signal; {advice(analysis)}",
+        )

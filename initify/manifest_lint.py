@@ -1,0 +1,129 @@
+"""`initify lint` for Kubernetes manifests and compose files, paired with the Dockerfiles they run.
+
+Called by `initify.lint.run` after every Dockerfile of the invocation was linted (their facts are
+reused for pairing). Helm templates are skipped with a note, YAML without Kubernetes workloads or
+compose services silently; a YAML syntax error is an InputError (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+
+from initify import config as config_module
+from initify import discover, engine, pairing, pods, services
+from initify.compose import ComposeFile, load_compose
+from initify.errors import InputError
+from initify.manifests import ManifestFile, load_manifest
+
+if TYPE_CHECKING:
+    from initify.facts import ImageFacts
+    from initify.lint import Options, Result
+
+Loaded = Union[ManifestFile, ComposeFile]
+
+
+def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Analyse:
+    """Facts of a Dockerfile by path: reused when it was linted, else read and analysed once."""
+
+    def analyse(path: str) -> Optional["ImageFacts"]:
+        from initify import dockerfile as dockerfile_module
+        from initify import facts as facts_module
+
+        key = os.path.abspath(path)
+        if key not in images:
+            parsed = dockerfile_module.read(path)
+            images[key] = facts_module.analyse_image(parsed, target=options.target, build_args=options.build_args)
+        return images[key]
+
+    return analyse
+
+
+def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") -> List[Tuple[Loaded, engine.Selection]]:
+    loaded: List[Tuple[Loaded, engine.Selection]] = []
+    for path, kind, selection in entries:
+        if kind == discover.COMPOSE:
+            compose_file = load_compose(path)
+            if compose_file.services:
+                loaded.append((compose_file, selection))
+            continue
+        manifest = load_manifest(path)
+        if manifest.helm:
+            result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
+        elif manifest.pods:
+            loaded.append((manifest, selection))
+    return loaded
+
+
+def _pairing(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
+    configured: Dict[str, Tuple[str, Dict[str, str]]] = {}
+    for item, _ in loaded:
+        config = config_module.find_config(item.path)
+        if config.images and config.path is not None:
+            configured[config.path] = (config.root, config.images)
+    linted = [path for path, found in images.items() if found is not None]
+    result = pairing.Pairing(analyse=_analyser(images, options))
+    result.explicit = pairing.explicit_images(options.images, list(configured.values()))
+    application_images = [
+        container.image
+        for item, _ in loaded
+        if isinstance(item, ManifestFile)
+        for pod in item.pods
+        for container in pod.containers
+        if container.role == "container"
+    ]
+    pairing.automatic(linted, application_images, result)
+    return result
+
+
+def _k8s_version(options: "Options") -> Tuple[int, int]:
+    text = options.k8s_version or pods.newest_known_version()
+    try:
+        return pods.parse_version(text)
+    except ValueError as error:
+        raise InputError("--k8s-version", str(error)) from None
+
+
+def _lint_manifest(manifest: ManifestFile, selection: engine.Selection, paired: pairing.Pairing, version: Tuple[int, int]) -> List[engine.Finding]:
+    found: List[engine.Finding] = []
+    for pod in manifest.pods:
+        subjects = []
+        for container in pod.containers:
+            image = paired.for_container(container.image, container.role == "container")
+            subject = pods.container_facts(
+                manifest, pod, container,
+                image.facts if image else None, image.path if image else None, version,
+            )
+            subjects.append(subject)
+            found.extend(engine.run_rules("container", subject, manifest.path, selection))
+        found.extend(engine.run_rules("pod", pods.pod_facts(manifest, pod, subjects, version), manifest.path, selection))
+    return found
+
+
+def _lint_compose(compose_file: ComposeFile, selection: engine.Selection, paired: pairing.Pairing) -> List[engine.Finding]:
+    found: List[engine.Finding] = []
+    for service in compose_file.services:
+        image = paired.for_service(compose_file.path, service.image, service.build_context, service.dockerfile)
+        subject = services.service_facts(compose_file, service, image.facts if image else None, image.path if image else None)
+        found.extend(engine.run_rules("compose-service", subject, compose_file.path, selection))
+    return found
+
+
+def lint_yaml_files(
+    entries: List[Tuple[str, str, engine.Selection]],
+    images: Dict[str, Optional["ImageFacts"]],
+    options: "Options",
+    result: "Result",
+) -> None:
+    version = _k8s_version(options)
+    loaded = _load(entries, result)
+    paired = _pairing(loaded, images, options)
+    for item, selection in loaded:
+        result.files += 1
+        if isinstance(item, ManifestFile):
+            found = _lint_manifest(item, selection, paired, version)
+        else:
+            found = _lint_compose(item, selection, paired)
+        suppressions = engine.read_suppressions(item.text)
+        result.findings.extend(f for f in found if not suppressions.suppressed(f))
+    result.notes.extend(paired.notes)

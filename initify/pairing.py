@@ -1,0 +1,146 @@
+"""Pair manifest containers and compose services with the Dockerfile that builds their image.
+
+Three ways, in this order:
+
+1. explicit: `--image REF=path/to/Dockerfile` (repeatable, paths relative to the current folder)
+   or `images = { REF = "path" }` in the configuration (paths relative to the config file);
+   the command line wins over the configuration for the same REF;
+2. a compose service with `build:` pairs with its own Dockerfile (`context` + `dockerfile`,
+   relative to the compose file);
+3. automatic: when no explicit pairing is configured, exactly one Dockerfile is linted and the
+   Kubernetes manifests name exactly one application image (containers, not init containers or
+   sidecars), every container running that image is paired with that Dockerfile. Otherwise, when
+   both Dockerfiles and application containers are present, one note says pairing is ambiguous
+   and nothing is paired automatically.
+
+How a REF matches an image reference (`ref_matches`): a digest is ignored; `docker.io/` and
+`docker.io/library/` are dropped; a REF without a tag matches every tag, one with a tag only that
+tag; a REF without a registry host matches the same repository on any registry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+from initify.errors import InputError
+from initify.facts import ImageFacts
+
+Analyse = Callable[[str], Optional[ImageFacts]]
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: Optional[str]
+    repository: str
+    tag: Optional[str]
+
+
+def parse_ref(text: str) -> ImageRef:
+    ref = text.strip().split("@", 1)[0]
+    registry: Optional[str] = None
+    first, _, rest = ref.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, ref = first, rest
+    if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        registry = None
+        if ref.startswith("library/"):
+            ref = ref[len("library/"):]
+    tag: Optional[str] = None
+    name, colon, maybe_tag = ref.rpartition(":")
+    if colon and "/" not in maybe_tag:
+        ref, tag = name, maybe_tag
+    return ImageRef(registry, ref, tag)
+
+
+def ref_matches(key: str, image: str) -> bool:
+    """Whether configured REF `key` names container image `image` (see the module docstring)."""
+    wanted, actual = parse_ref(key), parse_ref(image)
+    if wanted.repository != actual.repository:
+        return False
+    if wanted.registry is not None and wanted.registry != actual.registry:
+        return False
+    return wanted.tag is None or wanted.tag == (actual.tag or "latest")
+
+
+@dataclass
+class Paired:
+    path: str  # the Dockerfile
+    facts: ImageFacts
+
+
+@dataclass
+class Pairing:
+    """Decides which Dockerfile each container or service runs; `notes` go to stderr."""
+
+    analyse: Analyse  # reads and analyses a Dockerfile (cached by the caller)
+    explicit: List[Tuple[str, str]] = field(default_factory=list)  # (REF, Dockerfile path)
+    automatic: Optional[str] = None  # the one Dockerfile for automatic pairing
+    automatic_image: Optional[str] = None  # the one application image it pairs with
+    notes: List[str] = field(default_factory=list)
+
+    def _load(self, path: str) -> Optional[Paired]:
+        facts = self.analyse(path)
+        return Paired(path, facts) if facts is not None else None
+
+    def explicit_for(self, image: Optional[str]) -> Optional[Paired]:
+        if image is None:
+            return None
+        for key, path in self.explicit:
+            if ref_matches(key, image):
+                return self._load(path)
+        return None
+
+    def for_container(self, image: Optional[str], application: bool) -> Optional[Paired]:
+        found = self.explicit_for(image)
+        if found is not None:
+            return found
+        if application and self.automatic is not None and image == self.automatic_image:
+            return self._load(self.automatic)
+        return None
+
+    def for_service(self, compose_path: str, image: Optional[str], context: Optional[str], dockerfile: Optional[str]) -> Optional[Paired]:
+        found = self.explicit_for(image)
+        if found is not None or context is None:
+            return found
+        if "://" in context or context.startswith("git@"):
+            return None  # a remote build context: nothing to read
+        folder = os.path.join(os.path.dirname(os.path.abspath(compose_path)), context)
+        path = os.path.normpath(os.path.join(folder, dockerfile or "Dockerfile"))
+        if not os.path.isfile(path):
+            self.notes.append(f"{compose_path}: no Dockerfile at {os.path.relpath(path)}, the service is not paired")
+            return None
+        return self._load(path)
+
+
+def explicit_images(cli: Dict[str, str], configured: List[Tuple[str, Dict[str, str]]]) -> List[Tuple[str, str]]:
+    """(REF, absolute Dockerfile path): command line first, then each config (root, images)."""
+    pairs: List[Tuple[str, str]] = []
+    for ref, path in cli.items():
+        pairs.append((ref, _existing(os.path.abspath(path), "--image " + ref)))
+    for root, images in configured:
+        for ref, path in images.items():
+            if ref not in cli:
+                pairs.append((ref, _existing(os.path.normpath(os.path.join(root, path)), f"images.{ref}")))
+    return pairs
+
+
+def _existing(path: str, what: str) -> str:
+    if not os.path.isfile(path):
+        raise InputError(path, f"no such Dockerfile (from {what})")
+    return path
+
+
+def automatic(dockerfiles: List[str], application_images: List[Optional[str]], pairing: Pairing) -> None:
+    """Set up automatic pairing, or add the one ambiguity note."""
+    if pairing.explicit or not dockerfiles or not application_images:
+        return
+    distinct = sorted({image or "<no image>" for image in application_images})
+    if len(dockerfiles) == 1 and len(distinct) == 1 and application_images[0] is not None:
+        pairing.automatic, pairing.automatic_image = dockerfiles[0], application_images[0]
+        return
+    pairing.notes.append(
+        f"pairing is ambiguous ({len(dockerfiles)} Dockerfile(s), {len(distinct)} application image(s)): "
+        f"no manifest is paired with a Dockerfile; use --image REF=path/to/Dockerfile"
+    )

@@ -1,0 +1,341 @@
+"""What a Kubernetes container runs as PID 1 and how it is stopped: the subjects of the IN2xx rules.
+
+A container rule (TARGET "container") receives a `ContainerFacts`, a pod rule (TARGET "pod") a
+`PodFacts`. PID 1 comes from the manifest where it overrides the image and from the paired
+Dockerfile's facts where it does not:
+
+- `command` replaces the image ENTRYPOINT and drops its CMD: argv = command + args;
+- `args` alone replaces CMD: argv = ENTRYPOINT + args (needs the image; unknown otherwise);
+- neither: the image's own argv (unknown without a paired Dockerfile).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+from initify import facts as facts_module
+from initify import signals
+from initify.facts import EXEC, ImageFacts, Step
+
+if TYPE_CHECKING:
+    from initify.engine import Hit
+from initify.manifests import Container, Hook, ManifestFile, PodSpec, key_line
+
+FALLBACK_K8S_VERSION = "1.37"
+DEFAULT_GRACE_SECONDS = 30
+SLEEP_ACTION_SINCE = (1, 30)  # preStop `sleep` handler on by default (beta)
+STOP_SIGNAL_SINCE = (1, 33)  # lifecycle.stopSignal, alpha gate ContainerStopSignals
+MULTI_SERVICE_SECONDS = 100  # systemd's DefaultTimeoutStopSec is 90 s, plus a margin
+RUNNING_ROLES = ("container", "sidecar")  # containers still running when the pod is deleted
+
+
+# --------------------------------------------------------------------------------------------
+# Kubernetes versions
+# --------------------------------------------------------------------------------------------
+
+
+def newest_known_version() -> str:
+    """The newest Kubernetes version kubernetes-validate ships schemas for (without importing it)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        return FALLBACK_K8S_VERSION
+    folder = os.path.join(os.path.dirname(spec.origin), "kubernetes-json-schema")
+    versions = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        match = re.match(r"^v(\d+)\.(\d+)", name)
+        if match:
+            versions.append((int(match.group(1)), int(match.group(2))))
+    if not versions:
+        return FALLBACK_K8S_VERSION
+    major, minor = max(versions)
+    return f"{major}.{minor}"
+
+
+def parse_version(text: str) -> Tuple[int, int]:
+    """`1.33` -> (1, 33); ValueError for anything else."""
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    if match is None:
+        raise ValueError(f"Kubernetes version must look like 1.33, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+# --------------------------------------------------------------------------------------------
+# Launch chains
+# --------------------------------------------------------------------------------------------
+
+
+def step_key(step: Step) -> Tuple[str, str, Optional[str], Optional[str]]:
+    """What makes two steps the same process: kind, program, `-c` text, script file."""
+    script = step.context_script.image_path if step.context_script is not None else None
+    return step.kind, step.argv[0] if step.argv else "", step.script, script
+
+
+def is_systemd(step: Optional[Step]) -> bool:
+    return step is not None and step.kind == "init" and step.init is not None and step.init.key == "systemd"
+
+
+def is_multi_service(step: Optional[Step]) -> bool:
+    """An init that starts services from its own configuration (systemd, supervisord, runit)."""
+    return step is not None and step.kind == "init" and step.init is not None and not step.init.supervises_argv
+
+
+def image_argv_with_args(image: ImageFacts, args: List[str]) -> List[str]:
+    """argv when only CMD is replaced: exec-form ENTRYPOINT + args; a shell-form one ignores them."""
+    entrypoint = image.entrypoint
+    if entrypoint is None:
+        return list(args)
+    if entrypoint.form != EXEC:
+        return list(entrypoint.argv)
+    return list(entrypoint.argv) + list(args)
+
+
+def root_base(image: ImageFacts) -> str:
+    """The external base image of the shipped stage (following `FROM earlier-stage`)."""
+    stage = image.final
+    while stage.parent is not None:
+        stage = stage.parent
+    return stage.base
+
+
+def minimal_base(image: Optional[ImageFacts]) -> Optional[str]:
+    """The base image when it is scratch or distroless (no shell, no kill, no sleep); else None."""
+    if image is None:
+        return None
+    base = root_base(image)
+    if base.lower() == "scratch" or "distroless" in base.lower():
+        return base
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle hooks
+# --------------------------------------------------------------------------------------------
+
+
+def _hook_commands(argv: List[str]) -> List[List[str]]:
+    """Simple commands a preStop exec runs: argv itself, or the commands of a `sh -c` script."""
+    if not argv:
+        return []
+    found = facts_module.shell_c_script(argv)
+    if found is None or os.path.basename(argv[0]) not in ("sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"):
+        return [argv]
+    commands = []
+    for piece in re.split(r"[;&|\n]+", found[1]):
+        try:
+            words = shlex.split(piece, comments=True)
+        except ValueError:
+            continue
+        if words:
+            commands.append(words)
+    return commands
+
+
+def _kill_to_pid1(words: List[str]) -> Optional[str]:
+    """The signal `kill [-SIG|-s SIG|-n N] ... 1` sends to PID 1, or None."""
+    if os.path.basename(words[0]) != "kill":
+        return None
+    signal = "SIGTERM"
+    targets = []
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word in ("-s", "-n", "--signal") and index + 1 < len(words):
+            signal = words[index + 1]
+            index += 2
+            continue
+        if word.startswith("-") and len(word) > 1 and word != "--":
+            signal = word[1:]
+        elif word != "--":
+            targets.append(word)
+        index += 1
+    if "1" not in targets:
+        return None
+    return signals.normalise(signal)
+
+
+def prestop_signal(hook: Optional[Hook]) -> Optional[str]:
+    """The signal a preStop exec hook sends to PID 1 with `kill`, if it does."""
+    if hook is None or hook.action != "exec" or not hook.command:
+        return None
+    for words in _hook_commands(hook.command):
+        found = _kill_to_pid1(words)
+        if found is not None:
+            return found
+    return None
+
+
+_SLEEP_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _sleep_seconds(words: List[str]) -> Optional[int]:
+    if os.path.basename(words[0]) != "sleep" or len(words) < 2:
+        return None
+    total = 0
+    for word in words[1:]:
+        match = re.fullmatch(r"(\d+)(?:\.\d+)?([smhd]?)", word)
+        if match is None:
+            return None
+        total += int(match.group(1)) * _SLEEP_UNITS[match.group(2)]
+    return total
+
+
+def prestop_sleep(hook: Optional[Hook]) -> Optional[int]:
+    """Seconds a preStop hook sleeps: `sleep.seconds`, or `sleep N` commands run by exec."""
+    if hook is None:
+        return None
+    if hook.action == "sleep":
+        return hook.sleep_seconds
+    if hook.action != "exec" or not hook.command:
+        return None
+    sleeps = [s for s in (_sleep_seconds(words) for words in _hook_commands(hook.command)) if s is not None]
+    return sum(sleeps) if sleeps else None
+
+
+def kill_spelling(signal: str) -> str:
+    """`SIGRTMIN+3` -> `-RTMIN+3`, as the `kill` option."""
+    return "-" + (signal[3:] if signal.startswith("SIG") else signal)
+
+
+# --------------------------------------------------------------------------------------------
+# Subjects
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ContainerFacts:
+    manifest: ManifestFile
+    pod: PodSpec
+    container: Container
+    image: Optional[ImageFacts]  # the paired Dockerfile's facts, None when unpaired
+    dockerfile: Optional[str]  # the paired Dockerfile's path
+    k8s_version: Tuple[int, int]
+    argv: List[str] = field(default_factory=list)  # what the runtime starts ([] when unknown)
+    source: str = "unknown"  # "command" | "args" | "image" | "unknown": who decided argv
+    chain: List[Step] = field(default_factory=list)
+    image_chain: List[Step] = field(default_factory=list)  # what the image alone would run
+
+    @property
+    def path(self) -> str:
+        return self.manifest.path
+
+    @property
+    def running(self) -> bool:
+        """An app container or a sidecar: it is running, and stopped, when the pod is deleted."""
+        return self.container.role in RUNNING_ROLES
+
+    @property
+    def windows(self) -> bool:
+        return self.pod.os_name == "windows" or (self.image is not None and self.image.windows)
+
+    @property
+    def pid1(self) -> Optional[Step]:
+        current = None
+        for step in self.chain:
+            if step.pid1:
+                current = step
+        return current
+
+    @property
+    def systemd(self) -> bool:
+        return is_systemd(self.pid1)
+
+    @property
+    def manifest_line(self) -> int:
+        """Line of the key that decided argv: `command`, else `args`, else the container."""
+        if self.source == "command":
+            return self.container.line_of("command")
+        if self.source == "args":
+            return self.container.line_of("args")
+        return self.container.line
+
+    def manifest_made(self, step: Step) -> bool:
+        """Whether `step` is there because of the manifest (not inherited unchanged from the image)."""
+        if self.source == "command":
+            return True
+        if self.source == "args":
+            return step_key(step) not in {step_key(s) for s in self.image_chain}
+        return False
+
+    @property
+    def image_stop_signal(self) -> Optional[str]:
+        if self.image is None or self.image.stopsignal is None:
+            return None
+        return self.image.stopsignal.name
+
+    @property
+    def wanted_signal(self) -> Optional[str]:
+        """The signal PID 1 must get to stop cleanly: SIGRTMIN+3 for systemd, else the image's."""
+        if self.systemd:
+            return "SIGRTMIN+3"
+        return self.image_stop_signal
+
+    def stop_signal_line(self) -> int:
+        lifecycle = self.container.node.get("lifecycle")
+        return key_line(lifecycle, "stopSignal", self.container.line_of("lifecycle")) if lifecycle is not None else self.container.line
+
+
+@dataclass
+class PodFacts:
+    manifest: ManifestFile
+    pod: PodSpec
+    containers: List[ContainerFacts]
+    k8s_version: Tuple[int, int]
+
+    @property
+    def grace_seconds(self) -> int:
+        grace = self.pod.termination_grace_period
+        return DEFAULT_GRACE_SECONDS if grace is None else grace
+
+
+def container_facts(
+    manifest: ManifestFile,
+    pod: PodSpec,
+    container: Container,
+    image: Optional[ImageFacts],
+    dockerfile: Optional[str],
+    k8s_version: Tuple[int, int],
+) -> ContainerFacts:
+    subject = ContainerFacts(manifest, pod, container, image, dockerfile, k8s_version)
+    if image is not None:
+        subject.image_chain = image.chain
+    if container.command:
+        subject.argv, subject.source = container.command + (container.args or []), "command"
+    elif container.args:
+        if image is None:
+            return subject  # the image's ENTRYPOINT is unknown, so is PID 1
+        subject.argv, subject.source = image_argv_with_args(image, container.args), "args"
+    elif image is not None:
+        subject.argv, subject.source, subject.chain = list(image.pid1_argv), "image", image.chain
+        return subject
+    if subject.argv:
+        subject.chain = facts_module.build_chain(image, subject.argv, None, True)
+    return subject
+
+
+def pod_facts(manifest: ManifestFile, pod: PodSpec, containers: List[ContainerFacts], k8s_version: Tuple[int, int]) -> PodFacts:
+    return PodFacts(manifest, pod, containers, k8s_version)
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------
+
+
+def hit_at(text: str, line: int, message: str, severity: Optional[str] = None) -> "Hit":
+    """A hit spanning the YAML line `line` from its key (after any `- `) to the end of the line."""
+    from initify.engine import Hit
+
+    lines = text.splitlines()
+    content = lines[line - 1] if 0 < line <= len(lines) else ""
+    stripped = content.rstrip()
+    start = len(stripped) - len(stripped.lstrip(" "))
+    if stripped[start:start + 2] == "- ":
+        start += 2
+        while start < len(stripped) and stripped[start] == " ":
+            start += 1
+    return Hit(line, start + 1, line, max(len(stripped), start) + 1, message, severity=severity)

@@ -1,0 +1,103 @@
+"""What a compose service runs as PID 1 and how it is stopped: the subject of the IN3xx rules.
+
+Compose follows `docker run`: `entrypoint` replaces the image ENTRYPOINT and clears its CMD;
+`command` replaces CMD only; `init: true` puts docker-init (tini) in front as PID 1. A string
+`command`/`entrypoint` is split into words (no shell runs it), so only an explicit `sh -c` is a
+shell wrapper. Without a paired Dockerfile, a `command` is still judged for its own shell
+wrappers, but PID 1 is unknown (the image may have an ENTRYPOINT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from initify import facts as facts_module
+from initify.compose import ComposeFile, ComposeService
+from initify.facts import ImageFacts, Step
+from initify.pods import image_argv_with_args, is_multi_service, is_systemd, step_key
+
+DEFAULT_STOP_GRACE_SECONDS = 10.0
+DOCKER_INIT = ["docker-init", "--"]
+
+
+@dataclass
+class ServiceFacts:
+    compose: ComposeFile
+    service: ComposeService
+    image: Optional[ImageFacts]
+    dockerfile: Optional[str]
+    argv: List[str] = field(default_factory=list)
+    source: str = "unknown"  # "entrypoint" | "command" | "image" | "unknown"
+    pid1_known: bool = False  # False: `chain` starts at the command, behind an unknown ENTRYPOINT
+    chain: List[Step] = field(default_factory=list)
+    image_chain: List[Step] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.compose.path
+
+    @property
+    def pid1(self) -> Optional[Step]:
+        if not self.pid1_known:
+            return None
+        current = None
+        for step in self.chain:
+            if step.pid1:
+                current = step
+        return current
+
+    @property
+    def systemd(self) -> bool:
+        """systemd runs as PID 1, or right behind `init: true` (where it refuses to start)."""
+        return any(is_systemd(step) for step in self.chain) if self.pid1_known else False
+
+    @property
+    def multi_service(self) -> bool:
+        return any(is_multi_service(step) for step in self.chain) if self.pid1_known else False
+
+    @property
+    def grace_seconds(self) -> float:
+        grace = self.service.stop_grace_period
+        return DEFAULT_STOP_GRACE_SECONDS if grace is None else grace
+
+    @property
+    def manifest_line(self) -> int:
+        """Line of the key that decided argv: `entrypoint`, else `command`, else the service."""
+        if self.source == "entrypoint":
+            return self.service.line_of("entrypoint")
+        if self.source == "command":
+            return self.service.line_of("command")
+        return self.service.line
+
+    def manifest_made(self, step: Step) -> bool:
+        if self.source == "entrypoint":
+            return True
+        if self.source == "command":
+            return step_key(step) not in {step_key(s) for s in self.image_chain}
+        return False
+
+
+def service_facts(compose: ComposeFile, service: ComposeService, image: Optional[ImageFacts], dockerfile: Optional[str]) -> ServiceFacts:
+    subject = ServiceFacts(compose, service, image, dockerfile)
+    if image is not None:
+        subject.image_chain = image.chain
+    if service.entrypoint is not None:
+        subject.argv, subject.source = service.entrypoint + (service.command or []), "entrypoint"
+        subject.pid1_known = True
+    elif service.command is not None:
+        subject.source = "command"
+        if image is not None:
+            subject.argv, subject.pid1_known = image_argv_with_args(image, service.command), True
+        else:
+            subject.argv = list(service.command)
+    elif image is not None:
+        subject.argv, subject.source, subject.pid1_known = list(image.pid1_argv), "image", True
+    if subject.argv and service.init and subject.pid1_known:
+        subject.argv = DOCKER_INIT + subject.argv
+    if subject.argv:
+        if subject.source == "image" and not service.init:
+            subject.chain = image.chain if image is not None else []
+        else:
+            subject.chain = facts_module.build_chain(image, subject.argv, None, True)
+    return subject
