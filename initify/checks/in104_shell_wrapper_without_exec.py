@@ -3,7 +3,7 @@
 from typing import Iterator
 
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts
+from initify.facts import EXEC, ImageFacts
 
 CODE = "IN104"
 NAME = "shell-wrapper-without-exec"
@@ -16,9 +16,12 @@ SUMMARY = "exec form runs `sh -c SCRIPT` whose last command is not exec'd: the s
 def check(facts: ImageFacts) -> Iterator[Hit]:
     if facts.windows:
         return
+    cmd = facts.cmd
     for step in facts.chain:
         if step.kind != "shell" or step.script is None or not step.from_exec_form or step.origin is None:
             continue
+        if cmd is not None and cmd.form != EXEC and step.argv == cmd.argv:
+            continue  # the shell comes from a shell-form CMD behind an exec-form ENTRYPOINT: IN101/IN103
         analysis = step.analysis
         if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
             continue
@@ -28,8 +31,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             advice = "the script ends in a compound command; put an init in front (initify-init, tini) or move it into a script that ends in `exec`"
         else:
             advice = f"write `exec {analysis.last_command.strip()}` as the last command"
+        # A wrapper that is the whole CMD (run by an entrypoint that execs "$@") is reported there.
+        instruction = cmd.instruction if cmd is not None and step.argv == cmd.argv else step.origin
         yield hit(
-            step.origin,
+            instruction,
             f"`{shell} -c` wrapper does not exec its last command: the shell {where}, ignores SIGTERM "
             f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}",
         )
