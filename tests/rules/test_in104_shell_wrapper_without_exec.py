@@ -117,6 +117,16 @@ NEGATIVE = {
         FROM alpine:3.20
         CMD ["/app"]
         """,
+    "shell-form CMD behind an exec-form init is IN101's job": """
+        FROM alpine:3.20
+        ENTRYPOINT ["tini", "--"]
+        CMD python app.py; echo done
+        """,
+    "malformed CMD behind an exec-form init is IN103's job": """
+        FROM alpine:3.20
+        ENTRYPOINT ["tini", "--"]
+        CMD ['python', 'app.py']
+        """,
     "Windows image": """
         FROM mcr.microsoft.com/windows/servercore:ltsc2022
         CMD ["cmd", "/S", "/C", "app.exe"]
@@ -158,3 +168,25 @@ def test_advice_for_a_compound_last_command(findings):
 def test_message_behind_an_init(findings):
     (found,) = findings('FROM alpine\nENTRYPOINT ["tini", "--", "sh", "-c", "/app"]\n', select=["IN104"])
     assert "between the init and the app" in found.message
+
+
+def test_shell_form_cmd_behind_an_entrypoint_script_is_reported_once(lint):
+    text = """
+        FROM alpine:3.20
+        COPY entrypoint.sh /
+        ENTRYPOINT ["/entrypoint.sh"]
+        CMD python app.py
+        """
+    files = {"entrypoint.sh": '#!/bin/sh\nexec "$@"\n'}
+    assert lint(text, files, select=["IN101", "IN104"]) == [("IN101", 4)]
+
+
+def test_exec_form_wrapper_in_cmd_behind_an_entrypoint_script(lint):
+    text = """
+        FROM alpine:3.20
+        COPY entrypoint.sh /
+        ENTRYPOINT ["/entrypoint.sh"]
+        CMD ["sh", "-c", "python app.py"]
+        """
+    files = {"entrypoint.sh": '#!/bin/sh\nexec "$@"\n'}
+    assert lint(text, files, select=["IN101", "IN104"]) == [("IN104", 4)]
