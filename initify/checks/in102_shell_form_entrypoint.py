@@ -25,7 +25,11 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     dropped = ""
     if facts.cmd is not None:
         dropped = f"; it also ignores CMD (line {facts.cmd.instruction.start_line}) and `docker run` arguments"
+    if entrypoint.text.startswith("exec "):
+        problem = "`exec` hands PID 1 to the program, so signals arrive, but the shell still runs first"
+    else:
+        problem = "/bin/sh -c is PID 1 and does not pass SIGTERM on"
     yield hit(
         entrypoint.instruction,
-        f"ENTRYPOINT is shell form: /bin/sh -c is PID 1 and does not pass SIGTERM on{dropped}; write it as a JSON array",
+        f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array",
     )

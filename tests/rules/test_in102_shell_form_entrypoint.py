@@ -108,3 +108,15 @@ def test_shell_form_entrypoint_and_cmd_only_report_the_entrypoint(lint):
         CMD /app/default
         """
     assert lint(text, select=["IN101", "IN102"]) == [("IN102", 2)]
+
+
+def test_message_when_exec_already_hands_over(findings):
+    (found,) = findings('FROM alpine\nENTRYPOINT exec /app/run\nCMD ["--debug"]\n', select=["IN102"])
+    assert "`exec` hands PID 1 to the program" in found.message
+    assert "does not pass SIGTERM" not in found.message
+    assert "ignores CMD (line 3)" in found.message
+
+
+def test_message_without_exec_says_the_shell_keeps_the_signal(findings):
+    (found,) = findings("FROM alpine\nENTRYPOINT /app/run\n", select=["IN102"])
+    assert "/bin/sh -c is PID 1" in found.message
