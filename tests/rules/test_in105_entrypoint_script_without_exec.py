@@ -328,3 +328,16 @@ def test_heredoc_message_names_the_heredoc(findings):
     text = "FROM alpine\nCOPY <<'EOF' /e.sh\n#!/bin/sh\n/app\nEOF\nENTRYPOINT [\"/e.sh\"]\n"
     (found,) = findings(text, select=["IN105"])
     assert "<<EOF" in found.message
+
+
+def test_symlinked_directory_outside_the_context_is_not_read(tmp_path, lint):
+    outside = tmp_path.parent / (tmp_path.name + "-outside-dir")
+    outside.mkdir()
+    (outside / "start.sh").write_text(NO_EXEC)
+    os.symlink(outside, tmp_path / "bin")
+    text = """
+        FROM alpine:3.20
+        COPY . /app
+        ENTRYPOINT ["/app/bin/start.sh"]
+        """
+    assert lint(text, select=["IN105"]) == []
