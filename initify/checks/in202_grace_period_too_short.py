@@ -1,0 +1,50 @@
+"""IN202 grace-period-too-short: terminationGracePeriodSeconds below what the pod's containers need."""
+
+from typing import Iterator, List, Optional, Tuple
+
+from initify.engine import Hit
+from initify.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
+
+CODE = "IN202"
+NAME = "grace-period-too-short"
+SEVERITY = "warning"
+TARGET = "pod"
+FIXABLE = False
+SUMMARY = "terminationGracePeriodSeconds (default 30) is below what the containers need: 100 s for systemd or multi-service images, preStop sleep + 10 s"
+
+
+def need(subject: ContainerFacts, grace: int) -> Optional[Tuple[int, str]]:
+    """(seconds, why) a container needs to stop cleanly, or None when the default is fine."""
+    needs: List[Tuple[int, str]] = []
+    pid1 = subject.pid1
+    if is_multi_service(pid1) and pid1 is not None and pid1.init is not None:
+        needs.append((MULTI_SERVICE_SECONDS, f"PID 1 is {pid1.init.key}, which stops every service in turn"))
+    seconds = prestop_sleep(subject.container.pre_stop)
+    if seconds is not None and seconds < grace:  # a longer sleep is IN203's error
+        needs.append((seconds + 10, f"its preStop hook sleeps {seconds} s before the app gets its stop signal"))
+    return max(needs) if needs else None
+
+
+def check(pod: PodFacts) -> Iterator[Hit]:
+    grace = pod.grace_seconds
+    worst: Optional[Tuple[int, str, ContainerFacts]] = None
+    for subject in pod.containers:
+        if not subject.running:
+            continue
+        found = need(subject, grace)
+        if found is not None and found[0] > grace and (worst is None or found[0] > worst[0]):
+            worst = (found[0], found[1], subject)
+    if worst is None:
+        return
+    seconds, why, subject = worst
+    if pod.pod.termination_grace_period is None:
+        line = subject.container.line
+        current = "the default 30 s"
+    else:
+        line = pod.pod.line_of("terminationGracePeriodSeconds")
+        current = f"{grace} s"
+    yield hit_at(
+        pod.manifest.text, line,
+        f"terminationGracePeriodSeconds is {current}, but container {subject.container.name!r} needs at least "
+        f"{seconds} s: {why}; set `terminationGracePeriodSeconds: {seconds}` in the pod spec",
+    )

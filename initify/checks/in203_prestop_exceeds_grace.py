@@ -1,0 +1,42 @@
+"""IN203 prestop-exceeds-grace: a preStop sleep as long as the whole termination grace period."""
+
+from typing import Iterator
+
+from initify.engine import Hit
+from initify.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
+
+CODE = "IN203"
+NAME = "prestop-exceeds-grace"
+SEVERITY = "error"
+TARGET = "container"
+FIXABLE = False
+SUMMARY = "a preStop sleep (sleep.seconds or an exec `sleep N`) lasts as long as terminationGracePeriodSeconds or longer"
+
+
+def check(subject: ContainerFacts) -> Iterator[Hit]:
+    hook = subject.container.pre_stop
+    seconds = prestop_sleep(hook)
+    grace = subject.pod.termination_grace_period
+    grace = 30 if grace is None else grace
+    if hook is None or seconds is None or seconds < grace:
+        return
+    if grace == 0 and hook.action != "sleep":  # the kubelet skips preStop when the grace period is 0
+        return
+    name = subject.container.name
+    if hook.action == "sleep" and seconds > grace:
+        message = (
+            f"container {name!r}: preStop `sleep.seconds: {seconds}` exceeds terminationGracePeriodSeconds "
+            f"({grace}): the API server rejects the pod"
+        )
+    else:
+        message = (
+            f"container {name!r}: the preStop hook sleeps {seconds} s, the whole grace period ({grace} s, counted "
+            f"from before the hook): the app gets its stop signal at most 2 s before SIGKILL"
+        )
+    message += f"; sleep less, or raise terminationGracePeriodSeconds to at least {seconds + 10}"
+    if hook.action == "exec" and subject.k8s_version >= SLEEP_ACTION_SINCE:
+        message += "; prefer the `sleep: {seconds: N}` action, which needs no `sleep` binary in the image"
+        base = minimal_base(subject.image)
+        if base is not None:
+            message += f" ({base} has none)"
+    yield hit_at(subject.manifest.text, hook.line, message)

@@ -1,0 +1,25 @@
+"""IN205 systemd-without-tty: systemd as PID 1 writes its status to the console, which needs a TTY."""
+
+from typing import Iterator
+
+from initify.engine import Hit
+from initify.pods import ContainerFacts, hit_at
+
+CODE = "IN205"
+NAME = "systemd-without-tty"
+SEVERITY = "warning"
+TARGET = "container"
+FIXABLE = False
+SUMMARY = "PID 1 is systemd and the container has no `tty: true`: its console output is lost"
+
+
+def check(subject: ContainerFacts) -> Iterator[Hit]:
+    if not subject.running or subject.windows or not subject.systemd or subject.container.tty:
+        return
+    container = subject.container
+    yield hit_at(
+        subject.manifest.text, container.line,
+        f"container {container.name!r}: PID 1 is systemd but `tty: true` is not set: systemd writes boot and "
+        f"shutdown messages to /dev/console, which without a TTY goes nowhere (`kubectl logs` stays empty); "
+        f"add `tty: true`",
+    )

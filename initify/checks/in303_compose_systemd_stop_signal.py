@@ -1,0 +1,46 @@
+"""IN303 compose-systemd-stop-signal: systemd service without a SIGRTMIN+3 stop signal."""
+
+from typing import Iterator
+
+from initify import signals
+from initify.engine import Hit
+from initify.pods import hit_at
+from initify.services import ServiceFacts
+
+CODE = "IN303"
+NAME = "compose-systemd-stop-signal"
+SEVERITY = "warning"
+TARGET = "compose-service"
+FIXABLE = False
+SUMMARY = "a systemd service whose image STOPSIGNAL is unknown or not SIGRTMIN+3 and has no `stop_signal: SIGRTMIN+3`"
+
+WANTED = "SIGRTMIN+3"
+
+
+def check(subject: ServiceFacts) -> Iterator[Hit]:
+    if not subject.systemd:
+        return
+    service = subject.service
+    name = service.name
+    if service.stop_signal is not None:
+        if signals.normalise(service.stop_signal) == WANTED:
+            return
+        yield hit_at(
+            subject.compose.text, service.line_of("stop_signal"),
+            f"service {name!r}: PID 1 is systemd, which halts only on SIGRTMIN+3, but `stop_signal` is "
+            f"{service.stop_signal}; write `stop_signal: SIGRTMIN+3`",
+        )
+        return
+    image = subject.image
+    if image is not None and image.stopsignal is not None and image.stopsignal.name == WANTED:
+        return
+    if image is None:
+        why = "the image is not paired with a Dockerfile, so its STOPSIGNAL is unknown"
+    elif image.stopsignal is None:
+        why = "the image sets no STOPSIGNAL, so docker sends SIGTERM and systemd only isolates rescue.target"
+    else:
+        why = f"the image STOPSIGNAL is {image.stopsignal.raw}"
+    yield hit_at(
+        subject.compose.text, service.line,
+        f"service {name!r}: PID 1 is systemd, which halts only on SIGRTMIN+3, and {why}; add `stop_signal: SIGRTMIN+3`",
+    )
