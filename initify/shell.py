@@ -541,6 +541,14 @@ class _TailFinder:
             return self.if_statement(node, function, visiting)
         if kind == "case_statement":
             return self.case_statement(node, function, visiting)
+        if kind == "list":
+            operators = [child.type for child in node.children if child.type in ("&&", "||")]
+            right = node.children[-1]
+            if operators == ["&&"] and right.is_named:
+                # `a && exec b`: either a fails and the script ends with no program left
+                # running, or the right-hand side decides.
+                stop = self._tail("stop", node, "an earlier command of the && list failed", function)
+                return self.statement(right, function, visiting) + [stop]
         reason = _COMPOUND_REASONS.get(kind)
         if reason is not None:
             return [self._tail("compound", node, f"ends with {reason}", function)]

@@ -138,6 +138,8 @@ def test_nfs_loop_with_trap_is_compound() -> None:
 
 
 def test_compose_nginx_start_is_an_and_list() -> None:
-    result = analyse(read("docker/awesome-compose/nginx-wsgi-flask/nginx/start.sh"))
-    assert result.compound_last and not result.ends_with_exec
-    assert add_exec(read("docker/awesome-compose/nginx-wsgi-flask/nginx/start.sh")) is None
+    text = read("docker/awesome-compose/nginx-wsgi-flask/nginx/start.sh")
+    result = analyse(text)
+    assert not result.ends_with_exec and result.program == "nginx"
+    fixed = add_exec(text)
+    assert fixed == text.replace("&& nginx", "&& exec nginx")

@@ -141,13 +141,11 @@ def test_reports_wrapper(lint, text, expected):
 
 # initify/shell.py calls every `a && b` list "compound", but in `a && exec b` the shell either
 # execs b or exits with a's failure: it never stays as b's parent (lint-cases.md case 20).
-SHELL_AND_EXEC_BUG = pytest.mark.xfail(strict=True, reason="shell.analyse: `a && exec b` is not seen as ending in exec")
-KNOWN_BUGS = {"multi-line JSON string ending in exec", "exec of the positional arguments"}
 
 
 @pytest.mark.parametrize(
     "text",
-    [pytest.param(text, id=name, marks=[SHELL_AND_EXEC_BUG] if name in KNOWN_BUGS else []) for name, text in NEGATIVE.items()],
+    [pytest.param(text, id=name, marks=[]) for name, text in NEGATIVE.items()],
 )
 def test_no_report(lint, text):
     assert lint(text, select=["IN104"]) == []

