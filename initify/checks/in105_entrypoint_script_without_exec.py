@@ -4,6 +4,7 @@ from typing import Iterator
 
 from initify.engine import Hit, hit
 from initify.facts import ImageFacts
+from initify.shell import SHELL_BUILTINS
 
 CODE = "IN105"
 NAME = "entrypoint-script-without-exec"
@@ -27,6 +28,11 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         where = f"{script.source}:{analysis.last_line}" if analysis.last_line else script.source
         if analysis.runs_args:
             advice = 'write `exec "$@"`'
+        elif analysis.program in SHELL_BUILTINS:
+            advice = (
+                f"it ends in the shell builtin `{analysis.program}`, so nothing can be exec'd: put an init "
+                f"in front (it forwards signals to the whole group and reaps), or exec the main program"
+            )
         elif last and not analysis.compound_last:
             advice = f"write `exec {last}`"
         else:

@@ -318,6 +318,13 @@ def test_message_for_a_program_last(findings):
     assert "write `exec node server.js`" in found.message
 
 
+def test_message_for_a_script_that_waits_suggests_an_init(findings):
+    script = "#!/bin/sh\nweb &\njob &\nwait\n"
+    (found,) = findings(ENTRYPOINT_SCRIPT, {"docker-entrypoint.sh": script}, select=["IN105"])
+    assert "shell builtin `wait`" in found.message and "init" in found.message
+    assert "exec wait" not in found.message
+
+
 def test_message_behind_an_init(findings):
     text = 'FROM alpine\nCOPY e.sh /\nENTRYPOINT ["tini", "--", "/e.sh"]\n'
     (found,) = findings(text, {"e.sh": NO_EXEC}, select=["IN105"])
