@@ -9,8 +9,10 @@ A rule is one module in `initify/checks/` that defines:
     SUMMARY = "one line for `initify rules`"
     FIXABLE = False                 # whether `initify fix` can repair it
     def check(facts) -> Iterable[Hit]
+    FIXES = True                    # optional: hits carry their own `Fix` (edits), see below
 
-Its documentation is `rules/<CODE>.md`. Adding a rule means adding those two files and a test file;
+A rule that can repair what it finds attaches a `Fix` (a list of `Edit`s plus safe/unsafe) to
+its Hit; `initify fix` (initify/fix.py) applies them. Its documentation is `rules/<CODE>.md`. Adding a rule means adding those two files and a test file;
 the engine finds modules by listing the package, so nothing here changes.
 """
 
@@ -22,12 +24,41 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
-from typing import Dict, Iterable, List, Optional, Sequence, Set
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from initify.model import Instruction
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change to one file, computed by a rule and applied by `initify fix`.
+
+    Line edits replace physical lines `start_line..end_line` (1-based, inclusive, line endings
+    included) with `text`; `end_line = start_line - 1` inserts `text` before `start_line`.
+    A whole-file edit (`whole_file=True`) creates or replaces `path` with `text`; `mode` is the
+    permission bits for a new file (an existing file keeps its own mode).
+    """
+
+    path: str
+    start_line: int = 0
+    end_line: int = 0
+    text: str = ""
+    whole_file: bool = False
+    mode: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Edits that repair one finding. `safe` fixes keep behaviour exactly (see each rule's
+    **Fix safety**); unsafe ones are applied only with `--unsafe-fixes`. `note` says what the
+    fix did, for the report."""
+
+    edits: Tuple[Edit, ...]
+    safe: bool
+    note: str = ""
 
 
 @dataclass
@@ -41,6 +72,7 @@ class Hit:
     message: str
     fixable: Optional[bool] = None  # None: the rule's FIXABLE
     severity: Optional[str] = None  # None: the rule's SEVERITY (a configured severity still wins)
+    fix: Optional[Fix] = None  # how to repair it, when the rule knows
 
 
 @dataclass
@@ -55,6 +87,7 @@ class Finding:
     end_column: int
     message: str
     fixable: bool
+    fix: Optional[Fix] = None
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -71,12 +104,12 @@ class Finding:
         }
 
 
-def hit(instruction: Instruction, message: str, fixable: Optional[bool] = None) -> Hit:
+def hit(instruction: Instruction, message: str, fixable: Optional[bool] = None, fix: Optional[Fix] = None) -> Hit:
     """A hit covering a whole instruction, continuation lines and heredoc bodies included."""
     lines = instruction.raw.rstrip("\r\n").split("\n")
     last = lines[-1].rstrip("\r")
     end_column = len(last) + 1 if len(lines) > 1 else instruction.column + len(last.strip())
-    return Hit(instruction.start_line, instruction.column, instruction.end_line, end_column, message, fixable)
+    return Hit(instruction.start_line, instruction.column, instruction.end_line, end_column, message, fixable, fix=fix)
 
 
 @dataclass(frozen=True)
@@ -234,10 +267,23 @@ def run_rules(target: str, subject: object, path: str, selection: Selection) -> 
                     end_line=found.end_line,
                     end_column=found.end_column,
                     message=found.message,
-                    fixable=rule.fixable if found.fixable is None else found.fixable,
+                    fixable=_fixable(rule, found),
+                    fix=found.fix,
                 )
             )
     return findings
+
+
+def _fixable(rule: Rule, found: Hit) -> bool:
+    """True when `initify fix` can repair this finding: the hit says so, or carries a fix.
+
+    A rule that computes fixes (its module defines `FIXES = True`) is fixable exactly when the
+    hit has one; an older rule falls back to its FIXABLE flag."""
+    if found.fixable is not None:
+        return found.fixable
+    if getattr(rule.module, "FIXES", False):
+        return found.fix is not None
+    return rule.fixable
 
 
 def sort_findings(findings: List[Finding]) -> List[Finding]:
