@@ -196,6 +196,16 @@ def prestop_sleep(hook: Optional[Hook]) -> Optional[int]:
     return sum(sleeps) if sleeps else None
 
 
+def shell_keeps_signals(analysis: object) -> bool:
+    """Whether a `sh -c` script that does not exec still stops on SIGTERM: it forwards signals, or
+    traps TERM and ends in `wait` (a trap runs only once the foreground command returns, and
+    `wait` returns at once on a trapped signal)."""
+    if getattr(analysis, "forwards_signals", False):
+        return True
+    last = (getattr(analysis, "last_command", None) or "").split()
+    return "TERM" in getattr(analysis, "traps", []) and last[:1] == ["wait"]
+
+
 def kill_spelling(signal: str) -> str:
     """`SIGRTMIN+3` -> `-RTMIN+3`, as the `kill` option."""
     return "-" + (signal[3:] if signal.startswith("SIG") else signal)

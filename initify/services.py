@@ -3,8 +3,8 @@
 Compose follows `docker run`: `entrypoint` replaces the image ENTRYPOINT and clears its CMD;
 `command` replaces CMD only; `init: true` puts docker-init (tini) in front as PID 1. A string
 `command`/`entrypoint` is split into words (no shell runs it), so only an explicit `sh -c` is a
-shell wrapper. Without a paired Dockerfile, a `command` is still judged for its own shell
-wrappers, but PID 1 is unknown (the image may have an ENTRYPOINT).
+shell wrapper. Without a paired Dockerfile, a `command` is taken as what PID 1 runs: the
+unknown image is assumed to have no ENTRYPOINT, or one that execs "$@".
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class ServiceFacts:
     dockerfile: Optional[str]
     argv: List[str] = field(default_factory=list)
     source: str = "unknown"  # "entrypoint" | "command" | "image" | "unknown"
-    pid1_known: bool = False  # False: `chain` starts at the command, behind an unknown ENTRYPOINT
+    pid1_known: bool = False  # False: nothing says what PID 1 is (unpaired image, no override)
     chain: List[Step] = field(default_factory=list)
     image_chain: List[Step] = field(default_factory=list)
 
@@ -89,8 +89,8 @@ def service_facts(compose: ComposeFile, service: ComposeService, image: Optional
         subject.source = "command"
         if image is not None:
             subject.argv, subject.pid1_known = image_argv_with_args(image, service.command), True
-        else:
-            subject.argv = list(service.command)
+        else:  # assume the unknown image has no ENTRYPOINT, or one that execs "$@"
+            subject.argv, subject.pid1_known = list(service.command), True
     elif image is not None:
         subject.argv, subject.source, subject.pid1_known = list(image.pid1_argv), "image", True
     if subject.argv and service.init and subject.pid1_known:

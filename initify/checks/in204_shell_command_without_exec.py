@@ -3,7 +3,7 @@
 from typing import Iterator
 
 from initify.engine import Hit
-from initify.pods import ContainerFacts, hit_at
+from initify.pods import ContainerFacts, hit_at, shell_keeps_signals
 
 CODE = "IN204"
 NAME = "shell-command-without-exec"
@@ -26,7 +26,7 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         if step.kind != "shell" or step.script is None or not subject.manifest_made(step):
             continue
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or shell_keeps_signals(analysis):
             continue
         line = subject.manifest_line
         where = "is PID 1" if step.pid1 else "sits between PID 1 and the app"

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.checks.in204_shell_command_without_exec import advice
 from initify.engine import Hit
-from initify.pods import hit_at
+from initify.pods import hit_at, shell_keeps_signals
 from initify.services import ServiceFacts
 
 CODE = "IN301"
@@ -22,7 +22,7 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         if step.kind != "shell" or step.script is None or not subject.manifest_made(step):
             continue
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or shell_keeps_signals(analysis):
             continue
         yield hit_at(
             subject.compose.text, subject.manifest_line,
