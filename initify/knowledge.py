@@ -43,12 +43,20 @@ class Base:
 
 
 @dataclass(frozen=True)
+class ImageStopSignal:
+    repository: str
+    tag_contains: str
+    stop_signal: str
+
+
+@dataclass(frozen=True)
 class Knowledge:
     inits: Tuple[Init, ...]
     shells: FrozenSet[str]
     launchers: FrozenSet[str]
     daemons: Tuple[Daemon, ...]
     bases: Tuple[Base, ...]
+    image_stop_signals: Tuple[ImageStopSignal, ...] = ()
 
     def init_for(self, program: str) -> Optional[Init]:
         """The known init that `program` (argv[0]) starts, matched by exact path or basename."""
@@ -70,6 +78,20 @@ class Knowledge:
 
     def is_launcher(self, program: str) -> bool:
         return os.path.basename(program) in self.launchers
+
+    def image_stop_signal(self, image: str) -> Optional[str]:
+        """The STOPSIGNAL an official base image is known to set (None: unknown or none)."""
+        name = image.lower().split("@", 1)[0]
+        for prefix in ("docker.io/library/", "index.docker.io/library/", "library/"):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        if "/" in name:
+            return None  # not an official image
+        repository, _, tag = name.partition(":")
+        for entry in self.image_stop_signals:
+            if repository == entry.repository and entry.tag_contains in tag:
+                return entry.stop_signal
+        return None
 
     def base_for(self, image: str) -> Optional[Base]:
         """The first base-image entry whose pattern matches `image` (docker.io/library/ stripped)."""
@@ -112,7 +134,12 @@ def load() -> Knowledge:
         Base(pattern=entry["pattern"], python3=bool(entry["python3"]), package_manager=entry.get("package_manager"))
         for entry in data.get("bases", [])
     )
+    image_stop_signals = tuple(
+        ImageStopSignal(entry["repository"], entry.get("tag_contains", ""), entry["stop_signal"])
+        for entry in data.get("image_stop_signals", [])
+    )
     return Knowledge(
+        image_stop_signals=image_stop_signals,
         inits=inits,
         shells=_frozen(data["shells"]["names"]),
         launchers=_frozen(data["launchers"]["names"]),

@@ -32,19 +32,6 @@ def _rewritten(init_step: Optional[Step], signal: str) -> str:
     return signal
 
 
-# Official images that set their daemon's STOPSIGNAL themselves (docker-library/{nginx,httpd,
-# postgres,haproxy,php}, nginxinc/docker-nginx). An image built FROM one of them without a
-# STOPSIGNAL of its own inherits it. (repository, tag must contain, signal)
-_OFFICIAL_STOPSIGNAL = (
-    ("nginx", "", "SIGQUIT"),
-    ("httpd", "", "SIGWINCH"),
-    ("postgres", "", "SIGINT"),
-    ("haproxy", "", "SIGUSR1"),
-    ("php", "fpm", "SIGQUIT"),
-    ("php", "apache", "SIGWINCH"),
-)
-
-
 def _root(facts: ImageFacts) -> Stage:
     """The stage of the final stage's lineage that is built FROM an external image."""
     stage = facts.final
@@ -55,17 +42,7 @@ def _root(facts: ImageFacts) -> Stage:
 
 def inherited_stop_signal(facts: ImageFacts) -> Optional[str]:
     """The STOPSIGNAL the external base image is known to set (None when unknown or none)."""
-    image = _root(facts).base.lower().split("@", 1)[0]
-    for prefix in ("docker.io/library/", "index.docker.io/library/", "library/"):
-        if image.startswith(prefix):
-            image = image[len(prefix):]
-    if "/" in image:
-        return None  # not an official image
-    repository, _, tag = image.partition(":")
-    for name, tag_part, signal in _OFFICIAL_STOPSIGNAL:
-        if repository == name and tag_part in tag:
-            return signal
-    return None
+    return knowledge.load().image_stop_signal(_root(facts).base)
 
 
 def check(facts: ImageFacts) -> Iterator[Hit]:
