@@ -189,7 +189,7 @@ def test_installed_console_script_works_outside_the_source_tree(tmp_path):
     script = shutil.which("initify", path=os.path.dirname(sys.executable))
     if script is None:
         pytest.skip("initify is not installed into this interpreter's environment")
-    path = write(tmp_path, "Dockerfile", "FROM fedora:40\nCMD [\"/sbin/init\"]\n")
+    write(tmp_path, "Dockerfile", "FROM fedora:40\nCMD [\"/sbin/init\"]\n")
     result = subprocess.run([script, "lint", "Dockerfile"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
     assert "Dockerfile:2:1: IN107" in result.stdout
