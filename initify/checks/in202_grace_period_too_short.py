@@ -18,7 +18,7 @@ def need(subject: ContainerFacts, grace: int) -> Optional[Tuple[int, str]]:
     needs: List[Tuple[int, str]] = []
     pid1 = subject.pid1
     if is_multi_service(pid1) and pid1 is not None and pid1.init is not None:
-        needs.append((MULTI_SERVICE_SECONDS, f"PID 1 is {pid1.init.key}, which stops every service in turn"))
+        needs.append((MULTI_SERVICE_SECONDS, f"PID 1 is {pid1.init.key}, which stops every service it started (systemd allows each unit 90 s by default)"))
     seconds = prestop_sleep(subject.container.pre_stop)
     if seconds is not None and seconds < grace:  # a longer sleep is IN203's error
         needs.append((seconds + 10, f"its preStop hook sleeps {seconds} s before the app gets its stop signal"))

@@ -18,7 +18,7 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
     if not subject.multi_service or subject.grace_seconds >= MULTI_SERVICE_SECONDS:
         return
     service = subject.service
-    what = "systemd" if subject.systemd else "an init that stops several services in turn"
+    what = "systemd" if subject.systemd else "an init that stops several services"
     if service.stop_grace_period is None:
         line, current = service.line, "the default 10 s"
     else:
