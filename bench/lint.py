@@ -47,15 +47,15 @@ def is_dockerfile_name(name):
     )
 
 
-def dockerfiles_from_manifest(corpus):
-    """Rows of MANIFEST.tsv whose kind is dockerfile; files sit under OWNER__REPO/PATH."""
+def dockerfiles_from_manifest(corpus, kinds=("dockerfile",)):
+    """Rows of MANIFEST.tsv whose kind is in `kinds`; files sit under OWNER__REPO/PATH."""
     lines = (corpus / "MANIFEST.tsv").read_text().splitlines()
     header = lines[0].split("\t")
     kind_col, repo_col, path_col = header.index("kind"), header.index("repo"), header.index("path")
     files = []
     for line in lines[1:]:
         fields = line.split("\t")
-        if len(fields) > max(kind_col, repo_col, path_col) and fields[kind_col] == "dockerfile":
+        if len(fields) > max(kind_col, repo_col, path_col) and fields[kind_col] in kinds:
             files.append(corpus / fields[repo_col].replace("/", "__") / fields[path_col])
     return files
 
@@ -125,6 +125,25 @@ def floor_command():
     if check.returncode != 0:
         raise ToolFailed("dockerfile_parse is not importable: " + check.stderr.strip())
     return [sys.executable, "-c", FLOOR_SCRIPT]
+
+
+def find_yaml_files(corpus):
+    """Kubernetes manifests and compose files of the corpus that are valid YAML (initify exits 2
+    on the others, by design: those would only time the error path)."""
+    from ruamel.yaml import YAML
+
+    if (corpus / "MANIFEST.tsv").is_file():
+        files = dockerfiles_from_manifest(corpus, kinds=("k8s", "compose"))
+    else:
+        files = sorted(p for p in corpus.rglob("*") if p.suffix in (".yaml", ".yml"))
+    valid = []
+    for path in files:
+        try:
+            list(YAML(typ="safe").load_all(path.read_text()))
+        except Exception:  # duplicate keys, Helm templates that are not YAML
+            continue
+        valid.append(str(path))
+    return valid
 
 
 # --- timing --------------------------------------------------------------------------------
@@ -222,6 +241,15 @@ def main(argv=None):
 
     print_table(rows, floor_row["corpus_s"], len(files), args.reps)
     print_targets(initify_row, floor_row["corpus_s"])
+    yaml_files = find_yaml_files(args.corpus)
+    if yaml_files and initify_row is not None:
+        try:
+            row = measure("initify lint (manifests)", initify_command(), yaml_files,
+                          median_size_file(yaml_files), args.reps, accepted_codes={0, 1})
+            print(f"\n{len(yaml_files)} Kubernetes manifests and compose files: whole set "
+                  f"{row['corpus_s']:.3f} s, one file {row['one_file_s'] * 1000:.1f} ms")
+        except ToolFailed as error:
+            failures.append(str(error))
     for failure in failures:
         print(f"\nFAILED: {failure}", file=sys.stderr)
     return 1 if failures else 0
