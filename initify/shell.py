@@ -454,6 +454,32 @@ def _iter_nodes(root: "Node"):
         stack.extend(reversed(node.children))
 
 
+# Nodes that hold words, not statements: a function definition or a `trap`/`wait` command is
+# never inside one that matters, so the structure walk does not descend into them (speed).
+_WORD_NODES = frozenset(
+    {"word", "string", "raw_string", "simple_expansion", "expansion", "concatenation", "number",
+     "variable_name", "heredoc_body", "comment", "ansi_c_string", "translated_string", "regex"}
+)
+
+
+def _structure(root: "Node") -> Tuple[List["Node"], List["Node"]]:
+    """(function definitions, commands) of a script, found in one walk that skips words."""
+    functions: List["Node"] = []
+    commands: List["Node"] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind in _WORD_NODES:
+            continue
+        if kind == "function_definition":
+            functions.append(node)
+        elif kind == "command":
+            commands.append(node)
+        stack.extend(reversed(node.children))
+    return functions, commands
+
+
 def _fatal_errors(root: "Node", source: _Source) -> Tuple[List[str], List[str]]:
     """(fatal, tolerated) parse-error descriptions; see `_WORD_LEVEL`."""
     fatal: List[str] = []
@@ -498,15 +524,14 @@ def _unwrap(node: "Node") -> "Node":
 class _TailFinder:
     """Finds the commands a script can end with, following if/case/{ }/function calls."""
 
-    def __init__(self, root: "Node", source: _Source) -> None:
+    def __init__(self, definitions: List["Node"], source: _Source) -> None:
         self.source = source
         self.functions: Dict[str, "Node"] = {}
-        for node in _iter_nodes(root):
-            if node.type == "function_definition":
-                name = node.child_by_field_name("name")
-                body = node.child_by_field_name("body")
-                if name is not None and body is not None:
-                    self.functions[source.node_text(name)] = body
+        for node in definitions:
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is not None and body is not None:
+                self.functions[source.node_text(name)] = body
 
     def block(self, nodes: List["Node"], function: Optional[str], visiting: FrozenSet[str]) -> List[Tail]:
         """Tails of a statement sequence: those of its last statement.
@@ -650,14 +675,12 @@ def _is_args(program: Optional[str]) -> bool:
     return program in ('"$@"', "$@", '"${@}"', "${@}")
 
 
-def _traps_and_forwarding(root: "Node", source: _Source, functions: Dict[str, "Node"]) -> Tuple[List[str], bool]:
+def _traps_and_forwarding(commands: List["Node"], source: _Source, functions: Dict[str, "Node"]) -> Tuple[List[str], bool]:
     """(signals trapped, whether a TERM/INT trap kills something and the script waits)."""
     trapped: List[str] = []
     kills = False
     waits = False
-    for node in _iter_nodes(root):
-        if node.type != "command":
-            continue
+    for node in commands:
         name = _command_name(node, source)
         waits = waits or name == "wait"
         arguments = [source.node_text(arg) for arg in _arguments(node)]
@@ -695,9 +718,10 @@ def analyse(script: str) -> ScriptAnalysis:
     fatal, tolerated = _fatal_errors(root, source)
     if fatal:
         return ScriptAnalysis(ok=False, error="shell syntax error: " + "; ".join(fatal[:3]))
-    finder = _TailFinder(root, source)
+    definitions, commands = _structure(root)
+    finder = _TailFinder(definitions, source)
     tails = finder.block(root.children, None, frozenset())
-    traps, forwards = _traps_and_forwarding(root, source, finder.functions)
+    traps, forwards = _traps_and_forwarding(commands, source, finder.functions)
     result = ScriptAnalysis(
         ok=True,
         tails=tails,
