@@ -124,6 +124,93 @@ def lint(
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a fix would change something.")
+@click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to inject for IN106.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity of an unfixed finding that makes the exit status 1 [default: warning].")
+@click.option("--target", default=None, help="Fix this build stage instead of the last one.")
+@click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
+@click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
+@click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target.")
+def fix(
+    paths: Tuple[str, ...],
+    show_diff: bool,
+    check: bool,
+    init: str,
+    unsafe_fixes: bool,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    fail_level: Optional[str],
+    target: Optional[str],
+    context_dir: Optional[str],
+    build_args: Tuple[str, ...],
+    k8s_version: Optional[str],
+) -> None:
+    """Rewrite Dockerfiles (and their entrypoint scripts) so the container starts and stops
+    correctly, then report what could not be fixed.
+
+    Exit status: 0 nothing left at the fail level (--check/--diff: nothing to change), 1 findings
+    remain (--check/--diff: something would change), 2 bad input (then nothing is written).
+    """
+    from initify import fix as fix_module
+    from initify import reporters
+    from initify.engine import at_or_above
+
+    selected, ignored = _codes(select), _codes(ignore)
+    _check_codes(selected + ignored)
+    arguments = {}
+    for item in build_args:
+        if "=" not in item:
+            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        arguments[name] = value
+    options = fix_module.FixOptions(
+        select=selected or None,
+        ignore=ignored,
+        fail_level=fail_level,
+        target=target,
+        context=context_dir,
+        build_args=arguments,
+        k8s_version=k8s_version,
+        unsafe_fixes=unsafe_fixes,
+        init=init,
+    )
+    try:
+        plan = fix_module.plan(list(paths), options)
+        if not (show_diff or check):
+            fix_module.write(plan)
+    except InputError as error:
+        raise _fail(str(error))
+    except OSError as error:
+        raise _fail(f"{getattr(error, 'filename', None) or '?'}: cannot write: {error.strerror or error}")
+    for note in plan.notes:
+        click.echo(f"initify: note: {note}", err=True)
+    changed = plan.changed()
+    if show_diff:
+        sys.stdout.write(fix_module.diff(plan))
+    for applied in plan.applied:
+        verb = "would fix" if (show_diff or check) else "fixed"
+        note = f" ({applied.fix.note})" if applied.fix.note else ""
+        where = f"{applied.finding.path}:{applied.finding.line}"
+        click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff)
+    if show_diff or check:
+        if check and changed:
+            for state in changed:
+                click.echo(f"would rewrite {state.display}")
+        sys.exit(1 if changed else 0)
+    if plan.remaining:
+        sys.stdout.write(reporters.text(plan.remaining, colour=False, files=plan.checked))
+    unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
+    click.echo(f"{len(changed)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
+               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""))
+    sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
+
+
+@main.command()
 @click.argument("code", required=False)
 def rules(code: Optional[str]) -> None:
     """List all rules, or print the documentation of one (IN107 or systemd-without-stopsignal)."""

@@ -349,9 +349,17 @@ def _inside(path: str, root: str) -> bool:
     return real == real_root or real.startswith(real_root + os.sep)
 
 
+# Planned contents of context files (absolute path -> text), set by `initify fix` while it plans
+# several passes in memory, so a later pass sees the entrypoint script an earlier pass rewrote.
+PLANNED_FILES: Dict[str, str] = {}
+
+
 def _read_context_file(context_dir: str, relative: str) -> Optional[Tuple[str, str]]:
     """(absolute path, text) of a context file, or None: outside the context, missing, binary."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
+    planned = PLANNED_FILES.get(os.path.abspath(candidate))
+    if planned is not None and _inside(candidate, context_dir):
+        return candidate, planned
     if not os.path.isfile(candidate) or not _inside(candidate, context_dir):
         return None
     try:

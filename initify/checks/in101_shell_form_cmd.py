@@ -3,6 +3,7 @@
 from typing import Iterator
 
 from initify.engine import Hit, hit
+from initify import rewrite
 from initify.facts import SHELL, ImageFacts
 
 CODE = "IN101"
@@ -10,6 +11,7 @@ NAME = "shell-form-cmd"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "CMD is shell form: /bin/sh -c becomes PID 1 (or the init's child) and swallows SIGTERM"
 
 
@@ -22,6 +24,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
                 command.instruction,
                 f"ONBUILD CMD is shell form: every image built FROM this one gets `/bin/sh -c "
                 f"{command.text!r}` as its command; write it as a JSON array",
+                fix=rewrite.exec_form_fix(facts.dockerfile.path, command, onbuild=True),
             )
     cmd = facts.cmd
     if cmd is None or cmd.form != SHELL or facts.cmd_dropped:
@@ -38,4 +41,4 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         )
     else:
         message = f"CMD is shell form{inherited}: {where}; write it as a JSON array (exec form)"
-    yield hit(cmd.instruction, message)
+    yield hit(cmd.instruction, message, fix=rewrite.exec_form_fix(facts.dockerfile.path, cmd))

@@ -3,6 +3,7 @@
 from typing import Iterator
 
 from initify.engine import Hit, hit
+from initify import rewrite
 from initify.facts import SHELL, ImageFacts
 
 CODE = "IN102"
@@ -10,6 +11,7 @@ NAME = "shell-form-entrypoint"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "ENTRYPOINT is shell form: /bin/sh -c is PID 1, signals stop there, and CMD is silently ignored"
 
 
@@ -18,7 +20,9 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         return
     for command in facts.onbuild:
         if command.instruction.keyword == "ENTRYPOINT" and command.form == SHELL:
-            yield hit(command.instruction, "ONBUILD ENTRYPOINT is shell form: every image built FROM this one starts under /bin/sh -c; write it as a JSON array")
+            yield hit(command.instruction, "ONBUILD ENTRYPOINT is shell form: every image built FROM this one starts under /bin/sh -c; write it as a JSON array",
+                fix=rewrite.exec_form_fix(facts.dockerfile.path, command, onbuild=True),
+            )
     entrypoint = facts.entrypoint
     if entrypoint is None or entrypoint.form != SHELL:
         return
@@ -32,4 +36,5 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     yield hit(
         entrypoint.instruction,
         f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array",
+        fix=rewrite.exec_form_fix(facts.dockerfile.path, entrypoint, keep_ignoring_args=facts.cmd is not None),
     )

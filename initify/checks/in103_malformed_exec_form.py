@@ -3,6 +3,7 @@
 from typing import Iterator, List
 
 from initify.engine import Hit, hit
+from initify import rewrite
 from initify.facts import MALFORMED, Command, ImageFacts
 
 CODE = "IN103"
@@ -10,6 +11,7 @@ NAME = "malformed-exec-form"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "CMD/ENTRYPOINT looks like a JSON array but is not valid JSON, so it runs as shell form"
 
 
@@ -36,4 +38,5 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             command.instruction,
             f"{keyword} looks like exec form but is {command.error}; {consequence}. "
             f"Use double quotes, quote every element, and keep comments on their own line",
+            fix=rewrite.malformed_fix(facts.dockerfile.path, command),
         )

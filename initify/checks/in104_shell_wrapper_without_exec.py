@@ -1,8 +1,9 @@
 """IN104 shell-wrapper-without-exec: exec form that runs `sh -c SCRIPT` and keeps the shell."""
 
-from typing import Iterator
+from typing import Iterator, Optional
 
-from initify.engine import Hit, hit
+from initify import rewrite, shell as shell_module
+from initify.engine import Fix, Hit, hit
 from initify.facts import EXEC, ImageFacts
 
 CODE = "IN104"
@@ -10,6 +11,7 @@ NAME = "shell-wrapper-without-exec"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "exec form runs `sh -c SCRIPT` whose last command is not exec'd: the shell stays between the runtime and the app"
 
 
@@ -33,8 +35,14 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             advice = f"write `exec {analysis.last_command.strip()}` as the last command"
         # A wrapper that is the whole CMD (run by an entrypoint that execs "$@") is reported there.
         instruction = cmd.instruction if cmd is not None and step.argv == cmd.argv else step.origin
+        fix: Optional[Fix] = None
+        new_script = shell_module.add_exec(step.script)
+        if new_script is not None:
+            fix = rewrite.replace_script_fix(facts.dockerfile.path, facts, step.script, new_script)
         yield hit(
             instruction,
+            fix=fix,
+            message=
             f"`{shell} -c` wrapper does not exec its last command: the shell {where}, ignores SIGTERM "
             f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}",
         )

@@ -2,7 +2,8 @@
 
 from typing import Iterator
 
-from initify.engine import Hit, hit
+from initify import shell as shell_module
+from initify.engine import Edit, Fix, Hit, hit
 from initify.facts import ImageFacts
 from initify.shell import SHELL_BUILTINS
 
@@ -11,6 +12,7 @@ NAME = "entrypoint-script-without-exec"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "PID 1 runs a shell script from the build context whose last command is not exec (e.g. `\"$@\"`)"
 
 
@@ -38,8 +40,14 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         else:
             advice = "end it with `exec` of the main program, or put an init in front"
         position = "as PID 1" if step.pid1 else "behind the init"
+        fix = None
+        new_text = shell_module.add_exec(script.text) if script.context_path is not None else None
+        if new_text is not None:
+            fix = Fix((Edit(script.context_path, text=new_text, whole_file=True),), True, f"added `exec` in {script.source}")
         yield hit(
             step.origin,
+            fix=fix,
+            message=
             f"{script.image_path} (from {where}) runs {position} and its last command `{last or '?'}` is not "
             f"exec'd: the shell stays the parent and the app never receives SIGTERM; {advice}",
         )

@@ -2,6 +2,7 @@
 
 from typing import Iterator
 
+from initify import rewrite
 from initify.engine import Hit, hit
 from initify.facts import ImageFacts
 
@@ -10,6 +11,7 @@ NAME = "systemd-without-stopsignal"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "PID 1 is systemd and STOPSIGNAL is not SIGRTMIN+3: on SIGTERM systemd re-executes itself and keeps running"
 
 
@@ -22,16 +24,19 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     signal = facts.stopsignal
     if signal is not None and (signal.name == "SIGRTMIN+3" or signal.unresolved):
         return
+    fix = rewrite.stopsignal_fix(facts.dockerfile.path, facts, "SIGRTMIN+3", "STOPSIGNAL SIGRTMIN+3 for systemd")
     if signal is None:
         yield hit(
             pid1.origin,
             "PID 1 is systemd but the image has no STOPSIGNAL: the runtime sends SIGTERM, systemd "
             "re-executes itself instead of halting and is SIGKILLed after the grace period; "
             "add `STOPSIGNAL SIGRTMIN+3`",
+            fix=fix,
         )
     else:
         yield hit(
             signal.instruction,
             f"PID 1 is systemd but STOPSIGNAL is {signal.raw}: systemd halts only on SIGRTMIN+3; "
             f"write `STOPSIGNAL SIGRTMIN+3`",
+            fix=fix,
         )

@@ -3,6 +3,7 @@
 from typing import Iterator, Optional
 
 from initify import knowledge, signals
+from initify import rewrite
 from initify.engine import Hit, hit
 from initify.facts import ImageFacts, Stage, Step
 
@@ -11,6 +12,7 @@ NAME = "stopsignal-mismatch"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "PID 1 is a known daemon and STOPSIGNAL is not its graceful stop signal (nginx SIGQUIT, postgres SIGINT...)"
 
 
@@ -68,9 +70,13 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if delivered == daemon.stop_signal:
         return
     where = facts.stopsignal.instruction if facts.stopsignal is not None else main.origin
+    fix = None
+    if delivered == sent:  # an init's --rewrite would turn the new signal into something else
+        fix = rewrite.stopsignal_fix(facts.dockerfile.path, facts, daemon.stop_signal, f"STOPSIGNAL {daemon.stop_signal} for {daemon.key}")
     yield hit(
         where,
         f"{daemon.key} stops gracefully on {daemon.stop_signal}, but the image has {got}"
         f"{' rewritten to ' + delivered if delivered != sent else ''}: in-flight work is cut off; "
         f"use `STOPSIGNAL {daemon.stop_signal}` ({daemon.source.split(':')[0]})",
+        fix=fix,
     )

@@ -1,0 +1,200 @@
+"""Rewriting helpers shared by the rules' fixes: exec-form arrays, STOPSIGNAL lines, inits.
+
+Every helper returns `engine.Edit`s that replace only the lines of the instruction concerned,
+keeping its indentation, keyword case and line ending (CRLF, or no newline at the end of file).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import List, Optional, Tuple
+
+from initify import shell
+from initify.engine import Edit, Fix
+from initify.facts import EXEC, MALFORMED, SHELL, Command, ImageFacts
+from initify.model import Instruction
+
+_COMMAND_PREFIX = re.compile(r"^([ \t]*(?:onbuild[ \t]+)?(?:cmd|entrypoint))([ \t]*)", re.IGNORECASE)
+_STOPSIGNAL_PREFIX = re.compile(r"^([ \t]*stopsignal)([ \t]*)", re.IGNORECASE)
+
+
+def render_exec(argv: List[str]) -> str:
+    """`["a", "b"]`: the way people write exec form, with JSON escaping."""
+    return "[" + ", ".join(json.dumps(word, ensure_ascii=False) for word in argv) + "]"
+
+
+def line_ending(raw: str) -> str:
+    """The line ending of an instruction's last line: "\\r\\n", "\\n", or "" at end of file."""
+    if raw.endswith("\r\n"):
+        return "\r\n"
+    return "\n" if raw.endswith("\n") else ""
+
+
+def _first_line(raw: str) -> str:
+    return raw.split("\n", 1)[0].rstrip("\r")
+
+
+def _inner_comments(instruction: Instruction, ending: str) -> str:
+    """Comment lines inside a continued instruction, kept as lines above the rewrite."""
+    lines = instruction.raw.split("\n")[1:]
+    kept = [line.rstrip("\r") for line in lines if line.strip().startswith("#")]
+    return "".join(line + (ending or "\n") for line in kept)
+
+
+def replace_value(path: str, instruction: Instruction, value: str, prefix_pattern: "re.Pattern[str]" = _COMMAND_PREFIX) -> Optional[Edit]:
+    """Replace an instruction's value, keeping indentation, keyword (case) and line ending."""
+    if instruction.heredocs:
+        return None
+    match = prefix_pattern.match(_first_line(instruction.raw))
+    if match is None:
+        return None
+    ending = line_ending(instruction.raw)
+    text = _inner_comments(instruction, ending) + match.group(1) + (match.group(2) or " ") + value + ending
+    return Edit(path, instruction.start_line, instruction.end_line, text)
+
+
+def command_edit(path: str, instruction: Instruction, argv: List[str]) -> Optional[Edit]:
+    return replace_value(path, instruction, render_exec(argv))
+
+
+# --------------------------------------------------------------------------------------------
+# Shell form -> exec form (IN101, IN102)
+# --------------------------------------------------------------------------------------------
+
+
+def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False, onbuild: bool = False) -> Optional[Fix]:
+    """The exec form of a shell-form CMD/ENTRYPOINT, or None when there is no sensible one.
+
+    Plain words become their exact argv (safe). Text that needs the shell for expansion becomes
+    `[SHELL..., "exec TEXT"]`, a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
+    in front, IN106). `keep_ignoring_args` keeps a shell-form ENTRYPOINT's meaning of ignoring
+    CMD and `docker run` arguments: the text stays in a `sh -c` script (with `exec`).
+    """
+    if command.form != SHELL:
+        return None
+    text = command.text
+    prefix = command.argv[:-1]  # the SHELL in force at the instruction, e.g. ["/bin/sh", "-c"]
+    kind = shell.classify(text)
+    exec_text = text if text.startswith("exec ") else "exec " + text
+    if kind == "plain":
+        argv = shell.exec_argv(text)
+        if argv is None:
+            return None
+        if keep_ignoring_args:
+            edit = command_edit(path, command.instruction, prefix + [exec_text])
+            note = "kept the shell so CMD and `docker run` arguments stay ignored, as with the shell form; the program is exec'd"
+            return Fix((edit,), True, note) if edit else None
+        edit = command_edit(path, command.instruction, argv)
+        return Fix((edit,), True, "exact argv") if edit else None
+    if onbuild:
+        return None
+    if kind == "expansion":
+        edit = command_edit(path, command.instruction, prefix + [exec_text])
+        return Fix((edit,), False, "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
+    if kind == "compound":
+        edit = command_edit(path, command.instruction, prefix + [text])
+        return Fix((edit,), False, "compound command: kept `sh -c`; it needs an init in front (IN106)") if edit else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed exec form (IN103)
+# --------------------------------------------------------------------------------------------
+
+_TRAILING_COMMENT = re.compile(r"^(\[.*\])[ \t]*(#.*)$", re.DOTALL)
+_TRAILING_COMMA = re.compile(r",\s*\]$")
+
+
+def malformed_fix(path: str, command: Command) -> Optional[Fix]:
+    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]` (safe) and `['a', 'b']` (unsafe)."""
+    if command.form != MALFORMED:
+        return None
+    text = command.text.strip()
+    comment = ""
+    match = _TRAILING_COMMENT.match(text)
+    if match is not None:
+        text, comment = match.group(1).rstrip(), match.group(2)
+    text = _TRAILING_COMMA.sub("]", text)
+    argv: Optional[List[str]] = None
+    safe = True
+    try:
+        value = json.loads(text)
+        if isinstance(value, list) and all(isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
+            argv = [item if isinstance(item, str) else str(item) for item in value]
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = None
+        if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+            argv, safe = list(value), False
+    if not argv:
+        return None
+    edit = command_edit(path, command.instruction, argv)
+    if edit is None:
+        return None
+    if comment:
+        indent = re.match(r"[ \t]*", _first_line(command.instruction.raw))
+        ending = line_ending(command.instruction.raw) or "\n"
+        edit = Edit(edit.path, edit.start_line, edit.end_line, (indent.group(0) if indent else "") + comment + ending + edit.text)
+    return Fix((edit,), safe, "rewrote as a JSON string array" + ("" if safe else " (quotes guessed)"))
+
+
+# --------------------------------------------------------------------------------------------
+# Exec-form arrays holding a `sh -c` script (IN104)
+# --------------------------------------------------------------------------------------------
+
+
+def replace_script_fix(path: str, facts: ImageFacts, script: str, new_script: str) -> Optional[Fix]:
+    """Replace `script` inside the exec-form CMD or ENTRYPOINT that holds it."""
+    for command in (facts.cmd, facts.entrypoint):
+        if command is None or command.form != EXEC:
+            continue
+        for index, word in enumerate(command.argv):
+            if index > 0 and word == script:
+                argv = list(command.argv)
+                argv[index] = new_script
+                edit = command_edit(path, command.instruction, argv)
+                return Fix((edit,), True, "prefixed the last command with `exec`") if edit else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# STOPSIGNAL (IN107, IN108, IN109)
+# --------------------------------------------------------------------------------------------
+
+
+def _insertion_point(facts: ImageFacts) -> Tuple[Optional[Instruction], bool]:
+    """(instruction, before): insert before the final stage's first CMD/ENTRYPOINT, else after
+    the stage's last instruction."""
+    final = facts.final.instructions
+    commands = [i for i in final if i.keyword in ("CMD", "ENTRYPOINT") and i not in facts.overridden]
+    if commands:
+        return commands[0], True
+    last = final[-1] if final else facts.final.from_instruction
+    return last, False
+
+
+def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Optional[Fix]:
+    """Replace the effective STOPSIGNAL's value, or insert `STOPSIGNAL signal`."""
+    current = facts.stopsignal
+    if current is not None:
+        edit = replace_value(path, current.instruction, signal, _STOPSIGNAL_PREFIX)
+        return Fix((edit,), True, note) if edit else None
+    anchor, before = _insertion_point(facts)
+    if anchor is None:
+        return None
+    first = _first_line(anchor.raw)
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    keyword = "stopsignal" if anchor.original_keyword.islower() else "STOPSIGNAL"
+    newline = facts.dockerfile.newline
+    line = f"{indent}{keyword} {signal}"
+    if before:
+        edit = Edit(path, anchor.start_line, anchor.start_line - 1, line + newline)
+    else:
+        ending = line_ending(anchor.raw)
+        text = anchor.raw + (line + ending if ending else newline + line)
+        edit = Edit(path, anchor.start_line, anchor.end_line, text)
+    return Fix((edit,), True, note)
