@@ -278,7 +278,8 @@ def diff(plan_: Plan) -> str:
     for state in plan_.changed():
         old = _split_lf(state.original or "")
         new = _split_lf(state.text)
-        name = state.display if os.path.isabs(state.display) else "{}/" + state.display
+        display = os.path.normpath(state.display)
+        name = display if os.path.isabs(display) else "{}/" + display
         before = "/dev/null" if state.original is None else name.format("a")
         chunks.extend(_diff_lines(list(difflib.unified_diff(old, new, before, name.format("b")))))
     return "".join(chunks)

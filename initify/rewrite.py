@@ -36,11 +36,11 @@ def _first_line(raw: str) -> str:
     return raw.split("\n", 1)[0].rstrip("\r")
 
 
-def _inner_comments(instruction: Instruction, ending: str) -> str:
+def _inner_comments(instruction: Instruction) -> str:
     """Comment lines inside a continued instruction, kept as lines above the rewrite."""
     lines = instruction.raw.split("\n")[1:]
-    kept = [line.rstrip("\r") for line in lines if line.strip().startswith("#")]
-    return "".join(line + (ending or "\n") for line in kept)
+    kept = [line for line in lines[:-1] if line.strip().startswith("#")]  # never the last line
+    return "".join(line + "\n" for line in kept)  # each keeps its own "\r"
 
 
 def replace_value(path: str, instruction: Instruction, value: str, prefix_pattern: "re.Pattern[str]" = _COMMAND_PREFIX) -> Optional[Edit]:
@@ -51,7 +51,7 @@ def replace_value(path: str, instruction: Instruction, value: str, prefix_patter
     if match is None:
         return None
     ending = line_ending(instruction.raw)
-    text = _inner_comments(instruction, ending) + match.group(1) + (match.group(2) or " ") + value + ending
+    text = _inner_comments(instruction) + match.group(1) + (match.group(2) or " ") + value + ending
     return Edit(path, instruction.start_line, instruction.end_line, text)
 
 

@@ -1,0 +1,214 @@
+"""`initify fix` on Dockerfiles: exec form, STOPSIGNAL, scripts; checked with BuildKit's parser
+(PyPI `dockerfile`), real /bin/sh, and the files' bytes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Tuple
+
+import dockerfile as buildkit
+import pytest
+
+from initify import fix, lint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "initify", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def fixed(tmp_path: Path, text: str, *args: str, name: str = "Dockerfile") -> Tuple[str, subprocess.CompletedProcess]:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    result = run_cli("fix", *args, name, cwd=tmp_path)
+    return path.read_bytes().decode("utf-8"), result
+
+
+def final_commands(text: str) -> List[Tuple[str, bool, Tuple[str, ...]]]:
+    """(CMD/ENTRYPOINT, exec form?, value) of the last stage, as BuildKit parses the text."""
+    commands = buildkit.parse_string(text)
+    last_from = max(i for i, c in enumerate(commands) if c.cmd.upper() == "FROM")
+    return [(c.cmd.upper(), c.json, c.value) for c in commands[last_from:] if c.cmd.upper() in ("CMD", "ENTRYPOINT")]
+
+
+def codes(path: Path) -> List[str]:
+    return [f.code for f in lint.run([str(path)], lint.Options()).findings]
+
+
+def test_plain_cmd_becomes_its_exact_argv(tmp_path):
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCMD python -m 'my app' --name=a\\ b \"x y\"\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert text == 'FROM python:3.12-slim\nCMD ["python", "-m", "my app", "--name=a b", "x y"]\n'
+    assert final_commands(text) == [("CMD", True, ("python", "-m", "my app", "--name=a b", "x y"))]
+    assert "IN101" not in codes(tmp_path / "Dockerfile")
+
+
+def test_only_the_instruction_changes_crlf_bom_comments_and_no_final_newline(tmp_path):
+    original = (
+        "\ufeff# syntax=docker/dockerfile:1\r\n"
+        "FROM python:3.12-slim AS base\r\n"
+        "# keep me\r\n"
+        "RUN apt-get update \\\r\n"
+        "    && true\r\n"
+        "\r\n"
+        "  cmd   python3 \\\r\n"
+        "# inside\r\n"
+        "      app.py"
+    )
+    text, result = fixed(tmp_path, original)
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "Dockerfile").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert text == original.replace("  cmd   python3 \\\r\n# inside\r\n      app.py", '# inside\r\n  cmd   ["python3", "app.py"]')
+    assert final_commands(text.lstrip("\ufeff")) == [("CMD", True, ("python3", "app.py"))]
+
+
+def test_expansion_and_compound_need_unsafe_fixes(tmp_path):
+    original = "FROM python:3.12-slim\nCMD gunicorn -b 0.0.0.0:$PORT app:app\n"
+    text, result = fixed(tmp_path, original)
+    assert text == original and result.returncode == 1
+    assert "IN101" in result.stdout and "--unsafe-fixes" in result.stdout
+    text, result = fixed(tmp_path, original, "--unsafe-fixes")
+    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "exec gunicorn -b 0.0.0.0:$PORT app:app"))]
+
+    text, _ = fixed(tmp_path, "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nCMD a && b | c\n", "--unsafe-fixes")
+    assert final_commands(text) == [("CMD", True, ("/bin/bash", "-o", "pipefail", "-c", "a && b | c"))]
+
+
+def test_shell_form_entrypoint_that_dropped_cmd_keeps_ignoring_it(tmp_path):
+    text, result = fixed(tmp_path, "FROM debian:12\nENTRYPOINT nginx -g 'daemon off;'\nCMD [\"--ignored\"]\nSTOPSIGNAL SIGQUIT\n")
+    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("/bin/sh", "-c", "exec nginx -g 'daemon off;'"))
+    assert "stay ignored" in result.stderr + result.stdout
+    # sh -c SCRIPT ARG0 ARGS: the CMD words become $0.. and are not used, as before.
+    out = subprocess.run(["/bin/sh", "-c", "exec echo -g 'daemon off;'", "--ignored"], capture_output=True, text=True)
+    assert out.stdout == "-g daemon off;\n"
+
+
+def test_entrypoint_without_cmd_becomes_exec_form(tmp_path):
+    text, _ = fixed(tmp_path, "FROM debian:12\nENTRYPOINT exec /usr/bin/app --serve\n")
+    assert final_commands(text) == [("ENTRYPOINT", True, ("/usr/bin/app", "--serve"))]
+
+
+@pytest.mark.parametrize(
+    "value, expected, unsafe",
+    [
+        ('["python", "app.py",]', ("python", "app.py"), False),
+        ('["sleep", 10]', ("sleep", "10"), False),
+        ("['python', 'app.py']", ("python", "app.py"), True),
+    ],
+)
+def test_malformed_exec_form(tmp_path, value, expected, unsafe):
+    original = f"FROM python:3.12-slim\nCMD {value}\n"
+    text, _ = fixed(tmp_path, original)
+    if unsafe:
+        assert text == original
+        text, _ = fixed(tmp_path, original, "--unsafe-fixes")
+    assert final_commands(text) == [("CMD", True, expected)]
+
+
+def test_malformed_trailing_comment_moves_above(tmp_path):
+    text, _ = fixed(tmp_path, 'FROM python:3.12-slim\n    CMD ["python", "app.py"] # the app\n')
+    assert text == 'FROM python:3.12-slim\n    # the app\n    CMD ["python", "app.py"]\n'
+
+
+def test_systemd_gets_stopsignal_before_the_command(tmp_path):
+    text, _ = fixed(tmp_path, "FROM fedora:40\nrun dnf -y install systemd\n\tcmd [\"/sbin/init\"]\n")
+    assert text == "FROM fedora:40\nrun dnf -y install systemd\n\tstopsignal SIGRTMIN+3\n\tcmd [\"/sbin/init\"]\n"
+    assert [c.value for c in buildkit.parse_string(text) if c.cmd.upper() == "STOPSIGNAL"] == [("SIGRTMIN+3",)]
+
+
+def test_wrong_and_invalid_stopsignals_are_replaced(tmp_path):
+    text, _ = fixed(tmp_path, "FROM nginx:1.27\nSTOPSIGNAL SIGTERM\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n")
+    assert "STOPSIGNAL SIGQUIT\n" in text
+    text, _ = fixed(tmp_path, "FROM debian:12\nSTOPSIGNAL   SIGKILL\r\nCMD [\"app\"]\r\n")
+    assert text == "FROM debian:12\nSTOPSIGNAL   SIGTERM\r\nCMD [\"app\"]\r\n"
+
+
+def test_inserted_stopsignal_after_last_instruction_without_final_newline(tmp_path):
+    text, _ = fixed(tmp_path, "FROM debian:12 AS base\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\nFROM base\nRUN true")
+    assert text == "FROM debian:12 AS base\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\nFROM base\nRUN true\nSTOPSIGNAL SIGQUIT"
+
+
+def test_sh_c_wrapper_gets_exec(tmp_path):
+    text, _ = fixed(tmp_path, 'FROM debian:12\nCMD ["sh", "-c", "echo start; sleep 5"]\n')
+    assert final_commands(text) == [("CMD", True, ("sh", "-c", "echo start; exec sleep 5"))]
+
+
+def test_entrypoint_script_keeps_mode_shebang_and_crlf(tmp_path):
+    script = tmp_path / "docker-entrypoint.sh"
+    script.write_bytes(b"#!/bin/bash\r\nset -e\r\necho hi\r\n\"$@\"\r\n")
+    script.chmod(0o750)
+    original = 'FROM debian:12\nCOPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["app"]\n'
+    text, result = fixed(tmp_path, original)
+    assert text == original
+    assert script.read_bytes() == b"#!/bin/bash\r\nset -e\r\necho hi\r\nexec \"$@\"\r\n"
+    assert stat.S_IMODE(script.stat().st_mode) == 0o750
+    assert "IN105" not in codes(tmp_path / "Dockerfile")
+
+
+def test_diff_and_check_write_nothing(tmp_path):
+    original = "FROM python:3.12-slim\nCMD python app.py\n"
+    path = tmp_path / "Dockerfile"
+    path.write_text(original)
+    result = run_cli("fix", "--diff", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "--- Dockerfile" not in result.stdout and "-CMD python app.py\n+CMD [\"python\", \"app.py\"]\n" in result.stdout
+    assert "+++ b/Dockerfile" in result.stdout
+    result = run_cli("fix", "--check", ".", cwd=tmp_path)
+    assert result.returncode == 1 and "would rewrite" in result.stdout
+    assert path.read_text() == original
+    assert run_cli("fix", ".", cwd=tmp_path).returncode == 0
+    assert run_cli("fix", "--check", ".", cwd=tmp_path).returncode == 0
+
+
+def test_a_parse_error_anywhere_writes_nothing(tmp_path):
+    good = tmp_path / "a" / "Dockerfile"
+    good.parent.mkdir()
+    good.write_text("FROM python:3.12-slim\nCMD python app.py\n")
+    bad = tmp_path / "b" / "Dockerfile"
+    bad.parent.mkdir()
+    bad.write_text("FROM python:3.12-slim\nFROBNICATE x\n")
+    result = run_cli("fix", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("initify: error: ") and result.stderr.count("\n") == 1
+    assert "FROBNICATE" in result.stderr and "b/Dockerfile:2" in result.stderr
+    assert good.read_text() == "FROM python:3.12-slim\nCMD python app.py\n"
+
+
+def test_write_keeps_mode_and_refuses_symlinks_leaving_the_project(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    outside = tmp_path / "outside.Dockerfile"
+    outside.write_text("FROM python:3.12-slim\nCMD python app.py\n")
+    (project / "Dockerfile").symlink_to(outside)
+    result = run_cli("fix", "Dockerfile", cwd=project)
+    assert result.returncode == 2 and "symlink" in result.stderr
+    assert outside.read_text() == "FROM python:3.12-slim\nCMD python app.py\n"
+
+    inside = project / "real.Dockerfile"
+    inside.write_text("FROM python:3.12-slim\nCMD python app.py\n")
+    inside.chmod(0o640)
+    (project / "Dockerfile").unlink()
+    (project / "Dockerfile").symlink_to("real.Dockerfile")
+    assert run_cli("fix", "Dockerfile", cwd=project).returncode == 0
+    assert (project / "Dockerfile").is_symlink()
+    assert inside.read_text() == 'FROM python:3.12-slim\nCMD ["python", "app.py"]\n'
+    assert stat.S_IMODE(inside.stat().st_mode) == 0o640
+    assert sorted(p.name for p in project.iterdir()) == ["Dockerfile", "real.Dockerfile"]  # no temp files left
+
+
+def test_remaining_findings_decide_the_exit_status(tmp_path):
+    text, result = fixed(tmp_path, "FROM debian:12\nCMD [\"sh\", \"-c\", \"a | b\"]\n")
+    assert result.returncode == 1 and "IN104" in result.stdout
+
+
+def test_overlapping_edits_are_applied_in_later_passes():
+    edits = [fix.engine.Edit("D", 2, 2, "X\n"), fix.engine.Edit("D", 2, 1, "S\n"), fix.engine.Edit("D", 2, 3, "Y\n")]
+    text, skipped = fix.apply_line_edits("a\nb\nc\n", edits)
+    assert text == "a\nS\nX\nc\n" and skipped == [edits[2]]
