@@ -22,9 +22,9 @@ from initify import facts as facts_module
 from initify import signals
 from initify.facts import EXEC, ImageFacts, Step
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only for annotations: a Dockerfile-only run should not load the YAML readers
     from initify.engine import Hit
-from initify.manifests import Container, Hook, ManifestFile, PodSpec, key_line
+    from initify.manifests import Container, Hook, ManifestFile, PodSpec
 
 FALLBACK_K8S_VERSION = "1.37"
 DEFAULT_GRACE_SECONDS = 30
@@ -286,6 +286,8 @@ class ContainerFacts:
 
     def stop_signal_line(self) -> int:
         lifecycle = self.container.node.get("lifecycle")
+        from initify.manifests import key_line
+
         return key_line(lifecycle, "stopSignal", self.container.line_of("lifecycle")) if lifecycle is not None else self.container.line
 
 

@@ -10,12 +10,14 @@ unknown image is assumed to have no ENTRYPOINT, or one that execs "$@".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from initify import facts as facts_module
-from initify.compose import ComposeFile, ComposeService
 from initify.facts import ImageFacts, Step
 from initify.pods import image_argv_with_args, is_multi_service, is_systemd, step_key
+
+if TYPE_CHECKING:  # only for annotations (see pods.py)
+    from initify.compose import ComposeFile, ComposeService
 
 DEFAULT_STOP_GRACE_SECONDS = 10.0
 DOCKER_INIT = ["docker-init", "--"]

@@ -27,6 +27,7 @@ everything else, and the tests check it against real dash and bash.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 
@@ -352,10 +353,37 @@ def _parser() -> "Parser":
     """The bash parser, built once. Imported here so importing this module stays cheap."""
     try:
         import tree_sitter
-        import tree_sitter_bash
     except ImportError as exc:
         raise ParserUnavailable(f"tree-sitter-bash is not installed ({exc})") from exc
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return tree_sitter.Parser(tree_sitter.Language(_bash_language()))
+
+
+def _bash_language() -> object:
+    """tree-sitter-bash's language pointer.
+
+    The package's __init__ imports importlib.resources (about 8 ms, for a highlight query we do
+    not use), so load its compiled `_binding` extension directly when it can be found; a hook
+    runs on every commit, and that start-up time matters.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.util.find_spec("tree_sitter_bash")
+    if spec is None:
+        raise ParserUnavailable("tree-sitter-bash is not installed")
+    for folder in spec.submodule_search_locations or []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_binding" + suffix)
+            if os.path.isfile(path):
+                loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
+                binding_spec = importlib.util.spec_from_file_location("tree_sitter_bash._binding", path, loader=loader)
+                if binding_spec is not None:
+                    module = importlib.util.module_from_spec(binding_spec)
+                    loader.exec_module(module)
+                    return module.language()
+    import tree_sitter_bash  # an unusual layout: let the package find its binding
+
+    return tree_sitter_bash.language()
 
 
 @dataclass(frozen=True)
