@@ -211,6 +211,33 @@ def fix(
 
 
 @main.command()
+@click.argument("image")
+@click.option("--runtime", "runtime_name", type=click.Choice(["auto", "runc", "podman"]), default="auto", show_default=True, help="auto: podman where it can run containers, else runc.")
+@click.option("--as", "mode", type=click.Choice(["docker", "kubernetes"]), default="docker", show_default=True, help="Stop the container the way this runtime does.")
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None, help="Pod manifest whose preStop, lifecycle.stopSignal and terminationGracePeriodSeconds apply (with --as kubernetes).")
+@click.option("--container", default=None, help="The manifest's container to use when it has several.")
+@click.option("--grace", type=click.FloatRange(min=0), default=None, help="Seconds before SIGKILL [default: docker 10, Kubernetes the manifest's or 30].")
+@click.option("--startup", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds to let the container start before stopping it.")
+def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], container: Optional[str], grace: Optional[float], startup: float) -> None:
+    """Run IMAGE, stop it as docker or Kubernetes would, and report how it stopped.
+
+    Exit status: 0 it stopped on its own within the grace, 1 it had to be killed, 2 bad input or
+    the container could not be run.
+    """
+    from initify import runtime
+    from initify import verify as verify_module
+
+    options = verify_module.VerifyOptions(image, runtime_name, mode, manifest, container, grace, startup)
+    try:
+        result = verify_module.verify(options, say=lambda line: click.echo(f"initify: {line}", err=True))
+    except (InputError, runtime.ToolMissing, runtime.RuntimeFailure) as error:
+        raise _fail(str(error))
+    for line in verify_module.describe(result):
+        click.echo(line)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
 @click.argument("code", required=False)
 def rules(code: Optional[str]) -> None:
     """List all rules, or print the documentation of one (IN107 or systemd-without-stopsignal)."""

@@ -1,0 +1,154 @@
+"""`initify verify` on real images (debootstrap base, buildah) and real containers (runc).
+
+Each image is stopped the way docker would (image STOPSIGNAL, SIGKILL after the grace); the
+"killed" cases use a 3 s grace to keep the run short.
+"""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+try:
+    from tests import imagekit
+except ImportError:  # tests/ is not a package: pytest puts it on sys.path
+    import imagekit
+
+pytestmark = pytest.mark.slow
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+GRACE = "3"
+
+# Exits with the number of the signal it got (the kernel drops unhandled signals to PID 1).
+REPORTER = textwrap.dedent("""\
+    import signal, sys, time
+    for number in (signal.SIGTERM, signal.SIGQUIT, signal.SIGUSR1):
+        signal.signal(number, lambda n, f: sys.exit(n))
+    while True:
+        time.sleep(0.1)
+""")
+
+# PID 1 handles SIGTERM but never reaps: one child exits and stays a zombie.
+ZOMBIE_MAKER = textwrap.dedent("""\
+    import os, signal, sys, time
+    signal.signal(signal.SIGTERM, lambda n, f: sys.exit(0))
+    if os.fork() == 0:
+        os._exit(0)
+    print("ready", flush=True)
+    while True:
+        time.sleep(0.1)
+""")
+
+
+def initify(*args):
+    return subprocess.run([sys.executable, "-m", "initify"] + list(args), capture_output=True, text=True, timeout=120)
+
+
+def live_processes():
+    """runc containers and buildah working containers named by initify (to check clean-up)."""
+    runc = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True).stdout.split()
+    work = subprocess.run(["buildah", "containers", "-q", "--format", "{{.ContainerName}}"], capture_output=True, text=True).stdout.split()
+    return [name for name in runc if name.startswith("initify-") and not name.startswith("initify-test-")] + work
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    missing = imagekit.missing_tools("buildah", "runc")
+    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
+        missing = imagekit.missing_tools("debootstrap")
+    if missing:
+        pytest.skip("not installed: %s" % ", ".join(missing))
+    base = imagekit.base_image()
+    context = tmp_path_factory.mktemp("verify")
+    (context / "app.py").write_text((SAMPLES / "python-shell-form" / "app.py").read_text())
+    (context / "zombie.py").write_text(ZOMBIE_MAKER)
+    (context / "reporter.py").write_text(REPORTER)
+    variants = {
+        "shell-form": "CMD python3 /app.py\n",
+        "exec-form": 'CMD ["python3", "/app.py"]\n',
+        "quit-signal": 'STOPSIGNAL SIGQUIT\nCMD ["python3", "/reporter.py"]\n',
+        "zombie": 'CMD ["python3", "/zombie.py"]\n',
+    }
+    built = {}
+    try:
+        for name, tail in variants.items():
+            dockerfile = context / ("Dockerfile." + name)
+            dockerfile.write_text("FROM %s\nCOPY app.py zombie.py reporter.py /\n%s" % (base, tail))
+            built[name] = imagekit.build_image(context, "localhost/initify-test-verify:" + name, dockerfile)
+        yield built
+    finally:
+        for image in built.values():
+            imagekit.remove_image(image)
+
+
+def test_shell_form_is_killed_after_the_grace(images):
+    before = live_processes()
+    result = initify("verify", images["shell-form"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "KILLED after the 3 s grace" in result.stdout
+    assert "exit status:   137 (SIGKILL)" in result.stdout
+    assert live_processes() == before
+
+
+def test_exec_form_stops_on_sigterm_with_exit_0(images):
+    result = initify("verify", images["exec-form"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stop signal:   SIGTERM (default)" in result.stdout
+    assert "exit status:   0\n" in result.stdout
+    assert "stopped on its own within the 3 s grace" in result.stdout
+
+
+def test_docker_sends_the_image_stopsignal(images):
+    # The reporter exits with the number of the signal it got: 3.
+    result = initify("verify", images["quit-signal"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert "stop signal:   SIGQUIT (image STOPSIGNAL)" in result.stdout, result.stderr
+    assert "exit status:   3\n" in result.stdout
+    assert result.returncode == 0
+
+
+def test_kubernetes_sends_the_manifest_stop_signal_and_grace(images, tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(textwrap.dedent("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: app}
+        spec:
+          os: {name: linux}
+          terminationGracePeriodSeconds: 3
+          containers:
+            - name: app
+              image: example.com/app:1
+              lifecycle:
+                stopSignal: SIGUSR1
+    """))
+    # lifecycle.stopSignal overrides the image's STOPSIGNAL SIGQUIT: the reporter exits 10.
+    result = initify("verify", images["quit-signal"], "--runtime", "runc", "--as", "kubernetes", "--manifest", str(manifest), "--startup", "1")
+    assert "stop signal:   SIGUSR1 (lifecycle.stopSignal)" in result.stdout, result.stderr
+    assert "exit status:   10\n" in result.stdout
+    assert "within the 3 s grace" in result.stdout
+
+
+def test_zombies_in_the_pid_namespace_are_counted(images):
+    result = initify("verify", images["zombie"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "zombies:       1 (of 2 processes" in result.stdout
+    result = initify("verify", images["exec-form"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert "zombies:       0 (of 1 processes" in result.stdout
+
+
+def test_unknown_image_is_a_one_line_error(images):
+    result = initify("verify", "localhost/initify-no-such-image:1", "--runtime", "runc")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("initify: error: localhost/initify-no-such-image:1: no such image")
+
+
+def test_manifest_needs_kubernetes(images, tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - {name: a, image: a}\n")
+    result = initify("verify", images["exec-form"], "--manifest", str(manifest))
+    assert result.returncode == 2
+    assert "--manifest needs --as kubernetes" in result.stderr
