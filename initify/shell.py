@@ -723,8 +723,12 @@ def _traps_and_forwarding(commands: List["Node"], source: _Source, functions: Di
     return trapped, kills and waits
 
 
+@functools.lru_cache(maxsize=512)
 def analyse(script: str) -> ScriptAnalysis:
     """How a `sh -c` string or script file ends: does it hand off to its program with exec?
+
+    Results are cached by script text (docker-library images share one entrypoint across many
+    variants) and shared between callers: treat them as read-only.
 
     The last top-level statement is walked: `exec CMD` ends with exec; `if` / `case` / `{ }`
     end with exec when every branch that runs a command does (branches that `exit N`/`return`,
