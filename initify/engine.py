@@ -59,6 +59,7 @@ class Fix:
     edits: Tuple[Edit, ...]
     safe: bool
     note: str = ""
+    after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
 
 
 @dataclass

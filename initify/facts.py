@@ -103,6 +103,7 @@ class ImageFacts:
     overridden: List[Instruction] = field(default_factory=list)  # dead CMD/ENTRYPOINT lines
     onbuild: List[Command] = field(default_factory=list)  # ONBUILD CMD/ENTRYPOINT of the final stage
     scripts: Dict[str, ContextScript] = field(default_factory=dict)
+    fix_init: str = "auto"  # `initify fix --init`: which init IN106's fix injects
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -559,6 +560,10 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
         return list(positional)
     last = getattr(analysis, "last_command", None) or ""
     words = shell.split_words(last)
+    if words is None:  # `exec app --port $PORT`: the program is known, some arguments are not
+        scanned = shell._scan_command(last, allow_parameters=True)
+        if scanned and not scanned[0].has_expansion and len(scanned) > 1 and not scanned[1].has_expansion:
+            words = [word.raw if word.has_expansion else word.value for word in scanned]
     if not words or words[0] != "exec":
         return None
     return words[1:] or None

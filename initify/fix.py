@@ -142,10 +142,20 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
         if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
             raise InputError(state.display, f"no build stage named {options.target!r}")
         return None
-    facts.fix_init = options.init  # read by IN106 (how to inject an init)
+    facts.fix_init = options.init
     found = engine.run_rules("dockerfile", facts, state.display, selection)
     suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
     return [f for f in found if not suppressions.suppressed(f)]
+
+
+def _already_applied(plan: Plan, fix_: engine.Fix) -> bool:
+    """A fix made only of whole-file edits that the plan already holds (a script rewritten in an
+    earlier pass, still reported because facts are re-read)."""
+    for edit in fix_.edits:
+        state = plan.files.get(os.path.abspath(edit.path))
+        if not edit.whole_file or state is None or state.text != edit.text:
+            return False
+    return True
 
 
 def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], options: FixOptions) -> Tuple[bool, List[engine.Finding]]:
@@ -154,9 +164,11 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
     owners: Dict[int, Tuple[engine.Finding, engine.Fix]] = {}
     remaining: List[engine.Finding] = []
     file_edits: List[Tuple[engine.Finding, engine.Fix]] = []
+    usable = [f for f in findings if f.fix is not None and (f.fix.safe or options.unsafe_fixes)]
+    others_pending = any(not f.fix.after_others and not _already_applied(plan, f.fix) for f in usable if f.fix is not None)
     for finding in engine.sort_findings(findings):
         fix = finding.fix
-        if fix is None or not (fix.safe or options.unsafe_fixes):
+        if fix is None or not (fix.safe or options.unsafe_fixes) or (fix.after_others and others_pending):
             remaining.append(finding)
             continue
         if any(edit.whole_file for edit in fix.edits):
@@ -175,7 +187,8 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
                 continue
             display = os.path.join(os.path.dirname(state.display), os.path.relpath(edit.path, os.path.dirname(state.path)))
             target = _state(plan, edit.path, display, state.root)
-            if target.text != target.original and target.text != edit.text:
+            modified = target.text != (target.original if target.original is not None else "")
+            if modified and target.text != edit.text:
                 ok = False  # another fix already rewrote it differently
             target_states.append((target, edit))
         if not ok:

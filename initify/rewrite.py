@@ -11,7 +11,7 @@ import json
 import re
 from typing import List, Optional, Tuple
 
-from initify import shell
+from initify import knowledge, shell
 from initify.engine import Edit, Fix
 from initify.facts import EXEC, MALFORMED, SHELL, Command, ImageFacts
 from initify.model import Instruction
@@ -198,3 +198,111 @@ def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Opti
         text = anchor.raw + (line + ending if ending else newline + line)
         edit = Edit(path, anchor.start_line, anchor.end_line, text)
     return Fix((edit,), True, note)
+
+
+# --------------------------------------------------------------------------------------------
+# Init injection (IN106)
+# --------------------------------------------------------------------------------------------
+
+INIT_IN_CONTEXT = ".initify/initify-init"
+INIT_IN_IMAGE = "/usr/local/bin/initify-init"
+_PACKAGE_INSTALL = {
+    "apt": "apt-get update && apt-get install -y --no-install-recommends {package} && rm -rf /var/lib/apt/lists/*",
+    "apk": "apk add --no-cache {package}",
+    "dnf": "dnf install -y {package} && dnf clean all",
+    "microdnf": "microdnf install -y {package} && microdnf clean all",
+}
+
+
+def root_base(facts: ImageFacts) -> str:
+    stage = facts.final
+    while stage.parent is not None:
+        stage = stage.parent
+    return stage.base
+
+
+def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
+    """(init, why): the init `--init` asks for; `auto` picks python, else tini, else None."""
+    choice = facts.fix_init
+    if choice == "none":
+        return None, "--init none"
+    base = knowledge.load().base_for(root_base(facts))
+    if choice != "auto":
+        if choice in ("tini", "dumb-init") and (base is None or base.package_manager not in _PACKAGE_INSTALL):
+            return None, f"the package manager of {root_base(facts)} is unknown; use --init python"
+        return choice, f"--init {choice}"
+    if base is not None and base.python3:
+        return "python", f"{root_base(facts)} has python3"
+    if base is not None and base.package_manager in _PACKAGE_INSTALL:
+        return "tini", f"tini from {base.package_manager}"
+    return None, f"nothing is known about {root_base(facts)}: pass --init python|tini|dumb-init"
+
+
+def _rewrite_options(facts: ImageFacts) -> List[str]:
+    """`--rewrite SENT:WANTED` when the program is a daemon whose stop signal is not the one sent."""
+    main = facts.main
+    if main is None or main.kind != "program":
+        return []
+    daemon = knowledge.load().daemon_for(main.argv[0])
+    sent = facts.delivered_signal
+    if daemon is None or daemon.stop_signal == sent:
+        return []
+    return ["--rewrite", f"{sent[3:]}:{daemon.stop_signal[3:]}"]
+
+
+def _line(anchor: Instruction, keyword: str, value: str) -> str:
+    first = _first_line(anchor.raw)
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    word = keyword.lower() if anchor.original_keyword.islower() else keyword
+    return f"{indent}{word} {value}"
+
+
+def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
+    """Put an init in front of the command as the ENTRYPOINT (always unsafe: it changes the image)."""
+    import os
+
+    init, why = choose_init(facts)
+    entrypoint, cmd = facts.entrypoint, facts.cmd
+    if init is None or (entrypoint is not None and entrypoint.form != EXEC) or facts.context_dir is None:
+        return None
+    final = facts.final.instructions
+    newline = facts.dockerfile.newline
+    edits: List[Edit] = []
+    if init == "python":
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py"), encoding="utf-8") as handle:
+            source = handle.read()
+        context_file = os.path.join(facts.context_dir, *INIT_IN_CONTEXT.split("/"))
+        edits.append(Edit(context_file, text=source, whole_file=True, mode=0o755))
+        prepare = ("COPY", f"--chmod=0755 {INIT_IN_CONTEXT} {INIT_IN_IMAGE}")
+        front = [INIT_IN_IMAGE] + _rewrite_options(facts) + ["--"]
+    else:
+        base = knowledge.load().base_for(root_base(facts))
+        assert base is not None and base.package_manager is not None
+        if any(i.keyword == "USER" for i in final):
+            return None  # a package install would run as that user
+        prepare = ("RUN", _PACKAGE_INSTALL[base.package_manager].format(package=init))
+        front = [init, "--"]
+    argv = front + (entrypoint.argv if entrypoint is not None else [])
+    anchor, before = _insertion_point(facts)
+    if anchor is None:
+        return None
+    lines = [_line(anchor, *prepare)]
+    if entrypoint is not None and entrypoint.instruction in final:
+        replaced = command_edit(path, entrypoint.instruction, argv)
+        if replaced is None:
+            return None
+        edits.append(Edit(path, entrypoint.instruction.start_line, entrypoint.instruction.start_line - 1, lines[0] + newline))
+        edits.append(replaced)
+    else:
+        lines.append(_line(anchor, "ENTRYPOINT", render_exec(argv)))
+        if cmd is not None and cmd.instruction not in final:  # a new ENTRYPOINT resets an inherited CMD
+            lines.append(_line(anchor, "CMD", render_exec(cmd.argv) if cmd.form == EXEC else cmd.text))
+        block = "".join(line + newline for line in lines)
+        if before:
+            edits.append(Edit(path, anchor.start_line, anchor.start_line - 1, block))
+        else:
+            ending = line_ending(anchor.raw)
+            text = anchor.raw + (block if ending else newline + block[: -len(newline)])
+            edits.append(Edit(path, anchor.start_line, anchor.end_line, text))
+    name = "initify-init" if init == "python" else init
+    return Fix(tuple(edits), False, f"put {name} in front as ENTRYPOINT ({why})", after_others=True)

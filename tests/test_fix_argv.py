@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dockerfile as buildkit
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from initify import fix, shell
@@ -68,6 +68,8 @@ def _run_both(tmp: Path, printer: str, command: str) -> None:
 @given(words=st.lists(st.tuples(WORD, st.integers(0, 2)), min_size=0, max_size=5))
 def test_quoted_words_run_the_same_argv(words, printer, tmp_path_factory):
     command = " ".join(quote(word, style) for word, style in words)
+    # A Dockerfile line loses trailing blanks, and a trailing backslash continues it: not shell text.
+    assume(command == command.rstrip(" \t") and not command.endswith("\\"))
     _run_both(tmp_path_factory.mktemp("argv"), printer, command)
 
 

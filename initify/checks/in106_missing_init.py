@@ -2,6 +2,7 @@
 
 from typing import Iterator
 
+from initify import rewrite
 from initify.engine import Hit, hit
 from initify.facts import ImageFacts
 
@@ -10,6 +11,7 @@ NAME = "missing-init"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIXES = True
 SUMMARY = "no init is PID 1 and PID 1 is a shell, a shell script or a launcher (npm, yarn) that forwards no signal"
 
 _WHAT = {
@@ -30,9 +32,15 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     program = pid1.argv[0]
     if pid1.kind == "script" and pid1.context_script is not None:
         program = pid1.context_script.image_path
+    fix = rewrite.init_fix(facts.dockerfile.path, facts)
+    hint = ""
+    if fix is None and facts.fix_init != "none":
+        init, why = rewrite.choose_init(facts)
+        hint = f"; `initify fix` cannot inject one: {why}" if init is None else ""
     yield hit(
         pid1.origin,
         f"PID 1 is {_WHAT[pid1.kind]} ({program}): the kernel drops SIGTERM to a PID 1 without a handler "
         f"and nothing reaps orphaned children; put an init in front (initify-init, tini, dumb-init) "
-        f"or exec the app directly",
+        f"or exec the app directly{hint}",
+        fix=fix,
     )
