@@ -228,6 +228,7 @@ class ContainerFacts:
     source: str = "unknown"  # "command" | "args" | "image" | "unknown": who decided argv
     chain: List[Step] = field(default_factory=list)
     image_chain: List[Step] = field(default_factory=list)  # what the image alone would run
+    stop_signal_field: bool = False  # `initify fix --stopsignal-field`: IN201 fixes with lifecycle.stopSignal
 
     @property
     def path(self) -> str:

@@ -1,16 +1,19 @@
 """IN201 stopsignal-not-delivered: PID 1 needs a signal other than SIGTERM and the pod spec does not send it."""
 
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
-from initify import signals
-from initify.engine import Hit
+from initify import signals, yaml_edit
+from initify.checks.in207_stopsignal_needs_os import linux_os_edit
+from initify.engine import Fix, Hit
+from initify.manifests import is_mapping
 from initify.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal
 
 CODE = "IN201"
 NAME = "stopsignal-not-delivered"
 SEVERITY = "warning"
 TARGET = "container"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "the image needs a stop signal other than SIGTERM (systemd: SIGRTMIN+3) and the container has no preStop kill or lifecycle.stopSignal that sends it"
 
 RUNTIMES = (
@@ -35,6 +38,40 @@ def _remedies(subject: ContainerFacts, wanted: str) -> List[str]:
     return remedies
 
 
+def _fix(subject: ContainerFacts, wanted: str) -> Optional[Fix]:
+    """preStop `kill -SIG 1`, or with --stopsignal-field (Kubernetes >= 1.33) lifecycle.stopSignal
+    plus `os.name: linux`. An existing preStop hook is kept: no fix then."""
+    container = subject.container
+    lifecycle = container.node.get("lifecycle")
+    if lifecycle is not None and not is_mapping(lifecycle):
+        return None
+    if subject.stop_signal_field and subject.k8s_version >= STOP_SIGNAL_SINCE:
+        if lifecycle is None:
+            edit = yaml_edit.set_key(subject.manifest, container.node, "lifecycle", {"stopSignal": wanted})
+        else:
+            edit = yaml_edit.set_key(subject.manifest, lifecycle, "stopSignal", wanted)
+        if edit is None:
+            return None
+        edits = (edit,)
+        if subject.pod.os_name is None:
+            os_edit = linux_os_edit(subject.manifest, subject.pod)
+            if os_edit is None:
+                return None
+            edits = (os_edit, edit)
+        return Fix(edits, safe=True, note=f"lifecycle.stopSignal: {wanted}")
+    if container.pre_stop is not None or subject.pod.share_process_namespace or minimal_base(subject.image) is not None:
+        return None
+    hook = {"exec": {"command": ["kill", kill_spelling(wanted), "1"]}}
+    if lifecycle is None:
+        edit = yaml_edit.set_key(subject.manifest, container.node, "lifecycle", {"preStop": hook})
+    else:
+        edit = yaml_edit.set_key(subject.manifest, lifecycle, "preStop", hook)
+    if edit is None:
+        return None
+    # safe only when the paired Dockerfile shows a base image with a `kill`; unpaired, unknown
+    return Fix((edit,), safe=subject.image is not None, note=f"preStop kill {kill_spelling(wanted)} 1")
+
+
 def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows:
         return
@@ -49,12 +86,16 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         if pod_signal == wanted:
             return
         line = subject.stop_signal_line()
-        yield hit_at(
+        found = hit_at(
             subject.manifest.text, line,
             f"container {container.name!r}: {who}, but `lifecycle.stopSignal` sends {pod_signal} and wins over "
             f"the image STOPSIGNAL; set it to {wanted}",
             severity,
         )
+        edit = yaml_edit.set_key(subject.manifest, container.node["lifecycle"], "stopSignal", wanted)
+        if edit is not None:
+            found.fix = Fix((edit,), safe=True, note=f"lifecycle.stopSignal: {wanted}")
+        yield found
         return
     sent = prestop_signal(container.pre_stop)
     if sent == wanted and not subject.pod.share_process_namespace:
@@ -69,7 +110,11 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         problem = "the image is not paired with a Dockerfile, so nothing says the runtime sends it"
     if pod_signal is not None:
         problem += f"; `lifecycle.stopSignal` is ignored before Kubernetes 1.33 (--k8s-version is {subject.k8s_version[0]}.{subject.k8s_version[1]})"
+    if container.pre_stop is not None and sent is None:
+        problem += f"; the existing preStop hook sends no signal to PID 1 (add `kill {kill_spelling(wanted)} 1` to it)"
     remedies = _remedies(subject, wanted)
-    fix = "; use " + " or ".join(remedies) if remedies else ""
+    advice = "; use " + " or ".join(remedies) if remedies else ""
     line = container.pre_stop.line if container.pre_stop is not None else container.line
-    yield hit_at(subject.manifest.text, line, f"container {container.name!r}: {who}, but {problem}{fix}", severity)
+    found = hit_at(subject.manifest.text, line, f"container {container.name!r}: {who}, but {problem}{advice}", severity)
+    found.fix = _fix(subject, wanted)
+    yield found

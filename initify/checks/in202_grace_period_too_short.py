@@ -2,14 +2,16 @@
 
 from typing import Iterator, List, Optional, Tuple
 
-from initify.engine import Hit
+from initify import yaml_edit
+from initify.engine import Fix, Hit
 from initify.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
 
 CODE = "IN202"
 NAME = "grace-period-too-short"
 SEVERITY = "warning"
 TARGET = "pod"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "terminationGracePeriodSeconds (default 30) is below what the containers need: 100 s for systemd or multi-service images, preStop sleep + 10 s"
 
 
@@ -43,8 +45,12 @@ def check(pod: PodFacts) -> Iterator[Hit]:
     else:
         line = pod.pod.line_of("terminationGracePeriodSeconds")
         current = f"{grace} s"
-    yield hit_at(
+    found = hit_at(
         pod.manifest.text, line,
         f"terminationGracePeriodSeconds is {current}, but container {subject.container.name!r} needs at least "
         f"{seconds} s: {why}; set `terminationGracePeriodSeconds: {seconds}` in the pod spec",
     )
+    edit = yaml_edit.set_key(pod.manifest, pod.pod.node, "terminationGracePeriodSeconds", seconds, first=True)
+    if edit is not None:
+        found.fix = Fix((edit,), safe=True, note=f"terminationGracePeriodSeconds: {seconds}")
+    yield found

@@ -2,14 +2,16 @@
 
 from typing import Iterator
 
-from initify.engine import Hit
+from initify import yaml_edit
+from initify.engine import Fix, Hit
 from initify.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
 
 CODE = "IN203"
 NAME = "prestop-exceeds-grace"
 SEVERITY = "error"
 TARGET = "container"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "a preStop sleep (sleep.seconds or an exec `sleep N`) lasts as long as terminationGracePeriodSeconds or longer"
 
 
@@ -39,4 +41,8 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         base = minimal_base(subject.image)
         if base is not None:
             message += f" ({base} has none)"
-    yield hit_at(subject.manifest.text, hook.line, message)
+    found = hit_at(subject.manifest.text, hook.line, message)
+    edit = yaml_edit.set_key(subject.manifest, subject.pod.node, "terminationGracePeriodSeconds", seconds + 10, first=True)
+    if edit is not None:
+        found.fix = Fix((edit,), safe=True, note=f"terminationGracePeriodSeconds: {seconds + 10}")
+    yield found

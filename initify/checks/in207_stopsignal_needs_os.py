@@ -2,15 +2,28 @@
 
 from typing import Iterator
 
-from initify.engine import Hit
+from typing import Optional
+
+from initify import yaml_edit
+from initify.engine import Edit, Fix, Hit
+from initify.manifests import PodSpec, is_mapping
 from initify.pods import PodFacts, hit_at
 
 CODE = "IN207"
 NAME = "stopsignal-needs-os"
 SEVERITY = "error"
 TARGET = "pod"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "a container sets lifecycle.stopSignal but the pod spec has no `os.name`: the API server rejects it"
+
+
+def linux_os_edit(loaded: object, pod: PodSpec) -> Optional[Edit]:
+    """The edit that sets `os.name: linux` in the pod spec (into an existing `os:` mapping)."""
+    current = pod.node.get("os")
+    if is_mapping(current):
+        return yaml_edit.set_key(loaded, current, "name", "linux")  # type: ignore[arg-type]
+    return yaml_edit.set_key(loaded, pod.node, "os", {"name": "linux"}, first=True)  # type: ignore[arg-type]
 
 
 def check(pod: PodFacts) -> Iterator[Hit]:
@@ -18,9 +31,13 @@ def check(pod: PodFacts) -> Iterator[Hit]:
         return
     for subject in pod.containers:
         if subject.container.stop_signal is not None:
-            yield hit_at(
+            found = hit_at(
                 pod.manifest.text, subject.stop_signal_line(),
                 f"container {subject.container.name!r} sets `lifecycle.stopSignal` but the pod spec has no "
                 f"`os.name`: the API server rejects the pod (KEP-4960); add `os: {{name: linux}}` to the pod spec",
             )
+            edit = linux_os_edit(pod.manifest, pod.pod)
+            if edit is not None:
+                found.fix = Fix((edit,), safe=True, note="added os.name: linux")
+            yield found
             return

@@ -1,0 +1,362 @@
+"""Text splices for manifest and compose fixes: set one key of one mapping, touching few lines.
+
+ruamel.yaml re-renders a whole file on dump, and real files do not always round-trip byte for
+byte (mixed indentation, trailing spaces, see `initify.manifests.YamlStyle`). So a fix is first
+tried as a splice of the original text:
+
+- a missing key is inserted as new lines after the last line of the mapping, at the column of
+  the mapping's keys (the file's own indentation step is used for nested mappings);
+- a present scalar is replaced on its own line, keeping any comment and the quote character.
+
+Every splice is checked by parsing the result: the changed document must load as the original
+plus exactly that change, every other document unchanged. When a splice is impossible (flow
+style, odd indentation) or fails that check, only the one document is re-rendered with
+ruamel.yaml from a fresh load and put in place of its old lines (checked the same way). When
+that fails too, there is no fix and the finding is reported only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any, List, Optional, Sequence, Tuple
+
+from initify.engine import Edit
+from initify.manifests import YamlFile, YamlStyle, is_mapping, is_sequence, new_yaml, parse_documents
+
+PathKey = Any  # a mapping key (str) or a sequence index (int)
+_PLAIN_SAFE = re.compile(r"[A-Za-z_/][\w./+\-]*")
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)")
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering new values
+# --------------------------------------------------------------------------------------------
+
+
+def scalar(value: Any) -> str:
+    """A scalar as YAML text: plain when that reads back as the same string, else JSON quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _PLAIN_SAFE.fullmatch(text) and text.lower() not in _RESERVED:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def block_lines(key: str, value: Any, column: int, step: int) -> List[str]:
+    """`key: value` as block YAML lines at `column`; lists of scalars in flow style `["a", "b"]`."""
+    pad = " " * column
+    if is_mapping(value):
+        lines = [f"{pad}{key}:"]
+        for child_key, child in value.items():
+            lines.extend(block_lines(child_key, child, column + step, step))
+        return lines
+    if is_sequence(value):
+        return [f"{pad}{key}: [" + ", ".join(json.dumps(str(item), ensure_ascii=False) for item in value) + "]"]
+    return [f"{pad}{key}: {scalar(value)}"]
+
+
+# --------------------------------------------------------------------------------------------
+# Locating nodes
+# --------------------------------------------------------------------------------------------
+
+
+def path_to(root: Any, target: Any) -> Optional[List[PathKey]]:
+    """Keys and indexes leading from `root` to the node `target` (by identity), or None."""
+    if root is target:
+        return []
+    children: Sequence[Tuple[PathKey, Any]] = ()
+    if is_mapping(root):
+        children = list(root.items())
+    elif is_sequence(root):
+        children = list(enumerate(root))
+    for key, child in children:
+        if is_mapping(child) or is_sequence(child):
+            found = path_to(child, target)
+            if found is not None:
+                return [key] + found
+    return None
+
+
+def _walk(root: Any, path: Sequence[PathKey]) -> Any:
+    node = root
+    for key in path:
+        node = node[key]
+    return node
+
+
+def plain(node: Any) -> Any:
+    """A loaded node as plain dicts, lists and scalars (for comparing documents)."""
+    if is_mapping(node):
+        return {str(k): plain(v) for k, v in node.items()}
+    if is_sequence(node):
+        return [plain(v) for v in node]
+    return node
+
+
+def _locate(loaded: YamlFile, mapping: Any) -> Optional[Tuple[int, List[PathKey]]]:
+    for index, doc in enumerate(loaded.documents):
+        found = path_to(doc, mapping)
+        if found is not None:
+            return index, found
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Splices
+# --------------------------------------------------------------------------------------------
+
+
+def _block_columns(mapping: Any) -> Optional[Tuple[int, int]]:
+    """(key column, last key line, 0-based) of a block mapping whose keys all start in one
+    column, each on its own line; None for flow style, merge keys or odd layouts."""
+    lc = getattr(mapping, "lc", None)
+    if lc is None or not len(mapping) or getattr(mapping, "merge", None):
+        return None
+    if mapping.fa.flow_style():
+        return None
+    positions = [lc.key(key) for key in mapping]
+    column = positions[0][1]
+    lines = [line for line, _ in positions]
+    if any(col != column for _, col in positions) or len(set(lines)) != len(lines):
+        return None
+    return column, max(lines)
+
+
+def _mapping_end(lines: List[str], mapping: Any, column: int, last_key_line: int) -> int:
+    """0-based index of the last line holding content of `mapping` (comments after it excluded)."""
+    last_value = mapping[list(mapping)[-1]]
+    block_sequence_value = is_sequence(last_value) and not last_value.fa.flow_style()
+    end = last_key_line
+    for index in range(last_key_line + 1, len(lines)):
+        text = lines[index].rstrip("\r")
+        stripped = text.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        if _DOC_MARKER.match(text):
+            break
+        indent = len(text) - len(stripped)
+        if indent < column or (indent == column and not (block_sequence_value and stripped.startswith("-"))):
+            break
+        end = index
+    return end
+
+
+def _insert_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optional[Edit]:
+    found = _block_columns(mapping)
+    if found is None:
+        return None
+    column, last_key_line = found
+    lines = loaded.text.split("\n")
+    end = _mapping_end(lines, mapping, column, last_key_line)
+    newline = loaded.style.newline
+    text = "".join(line + newline for line in block_lines(key, value, column, loaded.style.mapping_indent))
+    if end + 1 >= len(lines) and not loaded.text.endswith("\n"):
+        # the mapping ends the file without a final newline: the new lines go after a break
+        last = lines[end]
+        return Edit(loaded.path, end + 1, end + 1, last + newline + text.rstrip("\r\n"))
+    return Edit(loaded.path, end + 2, end + 1, text)
+
+
+def _token_end(rest: str) -> Optional[int]:
+    """Length of the scalar token at the start of `rest` (quoted or plain), before any comment."""
+    if rest.startswith('"'):
+        index = 1
+        while index < len(rest):
+            if rest[index] == "\\":
+                index += 2
+                continue
+            if rest[index] == '"':
+                return index + 1
+            index += 1
+        return None
+    if rest.startswith("'"):
+        index = 1
+        while index < len(rest):
+            if rest[index] == "'":
+                if rest[index + 1:index + 2] == "'":
+                    index += 2
+                    continue
+                return index + 1
+            index += 1
+        return None
+    if rest[:1] in ("|", ">", "[", "{", "&", "*", "!"):
+        return None
+    match = re.search(r"\s#", rest)
+    token = rest[: match.start()] if match else rest
+    return len(token.rstrip())
+
+
+def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optional[Edit]:
+    """Replace the single-line scalar starting at 0-based (`line`, `column`), keeping comments."""
+    lines = loaded.text.split("\n")
+    if line >= len(lines):
+        return None
+    text = lines[line]
+    carriage = "\r" if text.endswith("\r") else ""
+    text = text.rstrip("\r")
+    rest = text[column:]
+    length = _token_end(rest)
+    if not length:
+        return None
+    new = scalar(value)
+    if rest[0] == "'" and isinstance(value, str) and "'" not in value and "\n" not in value:
+        new = "'" + value + "'"
+    elif rest[0] == '"' and not new.startswith('"'):
+        new = json.dumps(str(value), ensure_ascii=False)
+    ending = "\n" if line + 1 < len(lines) else ""
+    return Edit(loaded.path, line + 1, line + 1, text[:column] + new + rest[length:] + carriage + ending)
+
+
+def _replace_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optional[Edit]:
+    lc = getattr(mapping, "lc", None)
+    if lc is None or key not in getattr(lc, "data", {}):
+        return None
+    line, column = lc.value(key)
+    return _replace_at(loaded, line, column, value)
+
+
+def _insert_first_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optional[Edit]:
+    """Insert before the mapping's first key (and the comment lines right above it), when that
+    key starts its own line (not `- key:`)."""
+    found = _block_columns(mapping)
+    if found is None:
+        return None
+    column = found[0]
+    line = mapping.lc.key(list(mapping)[0])[0]
+    lines = loaded.text.split("\n")
+    if lines[line][:column].strip():
+        return None  # `- key:` or `key: {`: the first key shares its line
+    while line > 0 and lines[line - 1].strip().startswith("#") and len(lines[line - 1]) - len(lines[line - 1].lstrip(" ")) == column:
+        line -= 1
+    newline = loaded.style.newline
+    text = "".join(item + newline for item in block_lines(key, value, column, loaded.style.mapping_indent))
+    return Edit(loaded.path, line + 1, line, text)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking and falling back
+# --------------------------------------------------------------------------------------------
+
+
+def _apply(text: str, edit: Edit) -> str:
+    from initify.fix import apply_line_edits
+
+    new, skipped = apply_line_edits(text, [edit])
+    return text if skipped else new
+
+
+def _expected(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], key: str, value: Any) -> List[Any]:
+    docs = [plain(doc) for doc in loaded.documents]
+    target = _walk(docs[doc_index], path)
+    target[key] = copy.deepcopy(value)
+    return docs
+
+
+def _loads_as(loaded: YamlFile, text: str, expected: List[Any]) -> bool:
+    try:
+        documents = parse_documents(loaded.path, text, loaded.style)
+    except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
+        return False
+    return [plain(doc) for doc in documents] == expected
+
+
+def _document_chunks(lines: List[str]) -> List[Tuple[int, int]]:
+    """0-based (first, last) line ranges between document markers (markers excluded)."""
+    chunks: List[Tuple[int, int]] = []
+    start = 0
+    for index, line in enumerate(lines):
+        if _DOC_MARKER.match(line):
+            if index > start:
+                chunks.append((start, index - 1))
+            start = index + 1
+    if start < len(lines):
+        chunks.append((start, len(lines) - 1))
+    return chunks
+
+
+def _rerender_edit(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], key: str, value: Any) -> Optional[Edit]:
+    """Re-render only document `doc_index` with the change, in place of its old lines."""
+    documents = parse_documents(loaded.path, loaded.text, loaded.style)  # fresh: shared nodes stay as read
+    doc = documents[doc_index]
+    root_line = getattr(getattr(doc, "lc", None), "line", None)
+    if root_line is None:
+        return None
+    _walk(doc, path)[key] = copy.deepcopy(value)
+    lines = loaded.text.split("\n")
+    chunk = next(((first, last) for first, last in _document_chunks(lines) if first <= root_line <= last), None)
+    if chunk is None:
+        return None
+    first, last = chunk
+    while last > first and not lines[last].strip():
+        last -= 1  # keep blank lines before the next marker
+    single = YamlStyle(**{**loaded.style.__dict__, "explicit_start": False, "explicit_end": False})
+    import io
+
+    buffer = io.StringIO()
+    new_yaml(single).dump(doc, buffer)
+    rendered = buffer.getvalue().replace("\n", loaded.style.newline)
+    if last + 1 >= len(lines) and not loaded.text.endswith("\n"):
+        rendered = rendered[: -len(loaded.style.newline)]
+    return Edit(loaded.path, first + 1, last + 1, rendered)
+
+
+def set_key(loaded: YamlFile, mapping: Any, key: str, value: Any, first: bool = False) -> Optional[Edit]:
+    """An edit that sets `mapping[key] = value` in `loaded` (a ManifestFile or ComposeFile).
+
+    `value` is a plain scalar, list of scalars or dict of those. A present scalar is replaced in
+    place; a missing key is inserted at the end of the mapping (`first`: before its first key,
+    so pod-level keys land above `containers:`). None when the result would not load as exactly
+    that change."""
+    located = _locate(loaded, mapping)
+    if located is None:
+        return None
+    doc_index, path = located
+    expected = _expected(loaded, doc_index, path, key, value)
+    present = key in mapping
+    if present and (is_mapping(mapping[key]) or is_sequence(mapping[key]) or is_mapping(value)):
+        splice = None
+    elif present:
+        splice = _replace_edit(loaded, mapping, key, value)
+    else:
+        splice = _insert_first_edit(loaded, mapping, key, value) if first else None
+        splice = splice or _insert_edit(loaded, mapping, key, value)
+    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), expected):
+        return splice
+    # fallback: the splice was impossible or wrong; re-render this one document
+    rendered = _rerender_edit(loaded, doc_index, path, key, value)
+    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), expected):
+        return rendered
+    return None
+
+
+def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optional[Edit]:
+    """An edit that sets `sequence[index] = value` (a string item): a splice of its line when the
+    item is a one-line scalar, else the document re-rendered; None when neither loads right."""
+    located = _locate(loaded, sequence)
+    if located is None:
+        return None
+    doc_index, path = located
+    *parent_path, parent_key = path if path else [None]
+    if parent_key is None:
+        return None
+    docs = [plain(doc) for doc in loaded.documents]
+    _walk(docs[doc_index], path)[index] = value
+    splice = None
+    lc = getattr(sequence, "lc", None)
+    if lc is not None and index in getattr(lc, "data", {}):
+        line, column = lc.item(index)
+        splice = _replace_at(loaded, line, column, value)
+    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), docs):
+        return splice
+    new_list = [plain(item) for item in sequence]
+    new_list[index] = value
+    rendered = _rerender_edit(loaded, doc_index, parent_path, parent_key, new_list)
+    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), docs):
+        return rendered
+    return None

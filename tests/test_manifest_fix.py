@@ -1,0 +1,212 @@
+"""`initify fix` on Kubernetes manifests and compose files.
+
+Oracles: the fixed file validates with kubernetes-validate (strict), re-linting shows none of
+the fixed codes, a second fix changes nothing, and lines and documents the fix did not touch
+keep their bytes."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import kubernetes_validate
+import pytest
+from ruamel.yaml import YAML
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from manifest_helpers import WORKLOADS, workload  # noqa: E402
+
+from initify import fix, lint  # noqa: E402
+
+SYSTEMD = 'containers:\n- name: app\n  image: registry.example.com/app:1\n  command: ["/lib/systemd/systemd"]\n'
+
+
+def validate(text: str, version: str) -> None:
+    for doc in YAML(typ="safe").load_all(io.StringIO(text)):
+        if isinstance(doc, dict) and "apiVersion" in doc:
+            for item in doc["items"] if doc.get("kind") == "List" else [doc]:
+                kubernetes_validate.validate(item, version, strict=True)
+
+
+def plan(paths: Sequence[Path], **options) -> fix.Plan:
+    """fix.plan for the Dockerfiles, then the manifest planner (as `initify fix` does)."""
+    from initify import config, discover, manifest_fix
+    from initify.lint import selection_for
+
+    stopsignal_field = options.pop("stopsignal_field", False)
+    fix_options = fix.FixOptions(**options)
+    fix_options.stopsignal_field = stopsignal_field  # type: ignore[attr-defined]
+    names = [str(p) for p in paths]
+    result = fix.plan([n for n in names if discover.kind_of(n) == discover.DOCKERFILE], fix_options)
+    entries = [(n, discover.kind_of(n), selection_for(n, fix_options, config.find_config(n)))
+               for n in names if discover.kind_of(n) in (discover.MANIFEST, discover.COMPOSE)]
+    dockerfiles = [n for n in names if discover.kind_of(n) == discover.DOCKERFILE]
+    manifest_fix.plan_yaml(result, entries, dockerfiles, fix_options)
+    return result
+
+
+def fix_files(paths: Sequence[Path], **options) -> fix.Plan:
+    result = plan(paths, **options)
+    fix.write(result)
+    return result
+
+
+def lint_codes(paths: Sequence[Path], **options) -> List[str]:
+    allowed = {k: v for k, v in options.items() if k in ("images", "k8s_version", "select")}
+    return sorted({f.code for f in lint.run([str(p) for p in paths], lint.Options(**allowed)).findings})
+
+
+def fixed(tmp_path: Path, files: Dict[str, str], target: str = "a.yaml", version: str = "1.33", **options) -> Tuple[str, fix.Plan]:
+    """Write `files`, fix them all, check the oracles, return the fixed `target` and the plan."""
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(text.encode("utf-8"))
+    paths = [tmp_path / name for name in files]
+    options.setdefault("k8s_version", version)
+    result = fix_files(paths, **dict(options))
+    text = (tmp_path / target).read_bytes().decode("utf-8")
+    if target.endswith(".yaml") and "apiVersion" in text:
+        validate(text, version)
+    fixed_codes = {a.finding.code for a in result.applied}
+    assert not set(lint_codes(paths, **options)) & fixed_codes
+    again = plan(paths, **dict(options))
+    assert again.changed() == [], "a second fix changed something"
+    return text, result
+
+
+def applied(plan: fix.Plan) -> List[str]:
+    return sorted({a.finding.code for a in plan.applied})
+
+
+# ---------------------------------------------------------------------------------------------
+# IN205, IN202, IN207, IN203
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", WORKLOADS)
+def test_systemd_gets_tty_and_grace_in_every_kind(tmp_path, kind):
+    original = workload(kind, SYSTEMD)
+    text, plan = fixed(tmp_path, {"a.yaml": original}, unsafe_fixes=True, select=["IN202", "IN205"])
+    assert applied(plan) == ["IN202", "IN205"]
+    lines = text.splitlines()
+    assert "  tty: true" in "\n".join(lines)
+    grace = [line for line in lines if "terminationGracePeriodSeconds: 100" in line]
+    assert len(grace) == 1
+    # only two lines were added, nothing else changed
+    assert [line for line in lines if "tty: true" not in line and line not in grace] == original.splitlines()
+
+
+def test_tty_is_unsafe(tmp_path):
+    original = workload("Pod", SYSTEMD)
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN205"])
+    assert text == original
+    assert [f.code for f in plan.remaining] == ["IN205"]
+    assert plan.remaining[0].fix is not None and not plan.remaining[0].fix.safe
+
+
+def test_existing_grace_period_replaced_in_place_keeping_comment(tmp_path):
+    original = workload("Pod", "terminationGracePeriodSeconds: 30  # default\n" + SYSTEMD)
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN202"])
+    assert text == original.replace("terminationGracePeriodSeconds: 30  # default", "terminationGracePeriodSeconds: 100  # default")
+
+
+def test_prestop_sleep_longer_than_grace(tmp_path):
+    spec = "containers:\n- name: web\n  image: nginx:1.27\n  lifecycle:\n    preStop:\n      sleep:\n        seconds: 45\n"
+    text, plan = fixed(tmp_path, {"a.yaml": workload("Deployment", spec)}, select=["IN202", "IN203"])
+    assert applied(plan) == ["IN203"]
+    assert "      terminationGracePeriodSeconds: 55\n      containers:\n" in text
+
+
+def test_stop_signal_gets_os_linux(tmp_path):
+    spec = "containers:\n- name: app\n  image: nginx:1.27\n  lifecycle:\n    stopSignal: SIGQUIT\n"
+    text, plan = fixed(tmp_path, {"a.yaml": workload("Pod", spec)}, select=["IN207"])
+    assert applied(plan) == ["IN207"]
+    assert "spec:\n  os:\n    name: linux\n  containers:\n" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# IN201
+# ---------------------------------------------------------------------------------------------
+
+NGINX_DOCKERFILE = 'FROM nginx:1.27\nSTOPSIGNAL SIGQUIT\nCMD ["nginx", "-g", "daemon off;"]\n'
+NGINX_POD = "containers:\n- name: web\n  image: registry.example.com/web:1\n"
+
+
+def test_paired_daemon_gets_prestop_kill(tmp_path):
+    files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", NGINX_POD)}
+    text, plan = fixed(tmp_path, files, select=["IN201"])
+    assert applied(plan) == ["IN201"]
+    assert '    lifecycle:\n      preStop:\n        exec:\n          command: ["kill", "-QUIT", "1"]\n' in text
+
+
+def test_stopsignal_field_with_new_kubernetes(tmp_path):
+    files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", NGINX_POD)}
+    text, plan = fixed(tmp_path, files, select=["IN201", "IN207"], stopsignal_field=True)
+    assert "    lifecycle:\n      stopSignal: SIGQUIT\n" in text and "  os:\n    name: linux\n" in text
+    validate(text, "1.37")
+
+
+def test_stopsignal_field_ignored_before_1_33(tmp_path):
+    files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", NGINX_POD)}
+    text, plan = fixed(tmp_path, files, select=["IN201"], stopsignal_field=True, version="1.29")
+    assert "stopSignal" not in text and '["kill", "-QUIT", "1"]' in text
+
+
+def test_existing_prestop_is_kept_and_the_message_says_what_it_lacks(tmp_path):
+    spec = NGINX_POD + "  lifecycle:\n    preStop:\n      exec:\n        command: [\"/bin/drain\"]\n"
+    original = workload("Pod", spec)
+    text, plan = fixed(tmp_path, {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": original}, select=["IN201"])
+    assert text == original
+    assert "sends no signal to PID 1 (add `kill -QUIT 1` to it)" in plan.remaining[0].message
+
+
+def test_distroless_base_gets_no_kill_hook(tmp_path):
+    dockerfile = 'FROM gcr.io/distroless/static\nSTOPSIGNAL SIGINT\nENTRYPOINT ["/app"]\n'
+    original = workload("Pod", NGINX_POD)
+    text, plan = fixed(tmp_path, {"Dockerfile": dockerfile, "a.yaml": original}, select=["IN201"])
+    assert text == original and [f.code for f in plan.remaining] == ["IN201"]
+
+
+def test_unpaired_systemd_prestop_is_unsafe(tmp_path):
+    original = workload("Pod", SYSTEMD + "  tty: true\n")
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN201"])
+    assert text == original
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN201"], unsafe_fixes=True)
+    assert '["kill", "-RTMIN+3", "1"]' in text
+
+
+def test_wrong_stop_signal_is_replaced(tmp_path):
+    spec = "os:\n  name: linux\n" + NGINX_POD + "  lifecycle:\n    stopSignal: 'SIGTERM'  # wrong\n"
+    files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", spec)}
+    text, plan = fixed(tmp_path, files, select=["IN201"])
+    assert "      stopSignal: 'SIGQUIT'  # wrong\n" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: comments, styles, documents, line ends
+# ---------------------------------------------------------------------------------------------
+
+
+def test_other_documents_comments_and_crlf_are_kept(tmp_path):
+    head = "# top comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  k: |\n    v\n"
+    pod = workload("Pod", SYSTEMD.replace("- name", "# the app\n- name"))
+    original = (head + "---\n" + pod + "...\n").replace("\n", "\r\n")
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN202"])
+    assert text.startswith(head.replace("\n", "\r\n"))
+    assert text.replace("  terminationGracePeriodSeconds: 100\r\n", "") == original
+
+
+def test_flow_style_pod_spec_rerenders_only_its_document(tmp_path):
+    other = "apiVersion: v1\nkind: Service\nmetadata:   {name: s}\nspec:\n    ports: [ {port: 80} ]\n"
+    pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: app, image: x, command: ["/sbin/init"]}]}\n'
+    text, plan = fixed(tmp_path, {"a.yaml": other + "---\n" + pod}, select=["IN202"])
+    assert applied(plan) == ["IN202"]
+    assert text.startswith(other + "---\n")
+
+
+def test_no_final_newline(tmp_path):
+    original = workload("Pod", SYSTEMD).rstrip("\n")
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN205"], unsafe_fixes=True)
+    assert text == original + "\n    tty: true"
