@@ -75,3 +75,20 @@ def test_fix_hook_is_declared_for_the_same_files():
         assert pattern.search(name), name
     for name in ["README.md", "Dockerfile-notes/x.txt", "app.py"]:
         assert not pattern.search(name), name
+
+
+def test_fix_hook_rewrites_then_passes(scratch_repo, tmp_path):
+    dockerfile = scratch_repo / "Dockerfile"
+    dockerfile.write_bytes(b"FROM python:3.12-slim\r\n# run the app\r\nCMD python3 app.py --port 8080\r\n")
+    (scratch_repo / "notes.txt").write_text("CMD python3 app.py\n")
+    _git(scratch_repo, "add", ".")
+    result = _try_hook(scratch_repo, "initify-fix", tmp_path)
+    # pre-commit fails a hook that modified files, so the user can review and re-add them.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "files were modified by this hook" in result.stdout
+    assert dockerfile.read_bytes() == b'FROM python:3.12-slim\r\n# run the app\r\nCMD ["python3", "app.py", "--port", "8080"]\r\n'
+    assert (scratch_repo / "notes.txt").read_text() == "CMD python3 app.py\n"
+
+    _git(scratch_repo, "add", ".")
+    result = _try_hook(scratch_repo, "initify-fix", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,99 @@
+"""A Dockerfile rewritten by `initify fix` really stops: buildah builds it, runc runs it, and
+SIGTERM from outside (as on `docker stop`) ends it; the unfixed image ignores SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    from tests import imagekit
+except ImportError:  # tests/ is not a package: pytest puts it on sys.path
+    import imagekit
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+GRACE = 5.0
+
+APP = """\
+import signal, sys
+def stop(number, frame):
+    print("app: handled SIGTERM", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("app: ready", flush=True)
+while True:
+    signal.pause()
+"""
+
+# Traps TERM for itself and never passes it on: `exec` cannot be added (the trap would be lost),
+# so the fix has to put an init in front.
+ENTRYPOINT_SCRIPT = """\
+#!/bin/sh
+trap 'echo "entrypoint: TERM trapped"' TERM
+python3 /app.py
+"""
+
+DOCKERFILE = """\
+FROM {base}
+COPY app.py /app.py
+COPY --chmod=0755 entrypoint.sh /entrypoint.sh
+CMD /entrypoint.sh
+"""
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    missing = imagekit.missing_tools("buildah", "runc")
+    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
+        missing = imagekit.missing_tools("debootstrap")
+    if missing:
+        pytest.skip("not installed: %s" % ", ".join(missing))
+    base = imagekit.base_image()
+    built = {}
+    for name in ("original", "fixed"):
+        context = tmp_path_factory.mktemp(name)
+        (context / "app.py").write_text(APP)
+        (context / "entrypoint.sh").write_text(ENTRYPOINT_SCRIPT)
+        (context / "Dockerfile").write_text(DOCKERFILE.format(base=base))
+        if name == "fixed":
+            env = dict(os.environ, PYTHONPATH=str(ROOT))
+            result = subprocess.run(
+                [sys.executable, "-m", "initify", "fix", "--unsafe-fixes", "--init", "python", "."],
+                cwd=context, capture_output=True, text=True, env=env, timeout=120,
+            )
+            # IN105 stays reported behind the init (the rule does not yet credit an init that
+            # signals the whole process group), hence exit 1 here.
+            assert result.returncode in (0, 1) and "IN106 fixed" in result.stdout, result.stdout + result.stderr
+        built[name] = imagekit.build_image(context, "localhost/initify-test-fix:" + name)
+    yield built
+    for image in built.values():
+        imagekit.remove_image(image)
+
+
+def test_the_fixed_image_runs_initify_init_in_front(images):
+    config = imagekit.image_config(images["fixed"])
+    assert config["Entrypoint"] == ["/usr/local/bin/initify-init", "--"]
+    assert config["Cmd"] == ["/entrypoint.sh"]
+
+
+def test_the_fixed_image_stops_on_sigterm(images):
+    with imagekit.run_container(images["fixed"]) as container:
+        container.wait_output("app: ready")
+        status, _ = container.stop_and_time("TERM", timeout=GRACE)
+        assert status == 0, container.output()
+        assert "app: handled SIGTERM" in container.output()
+
+
+def test_the_original_image_ignores_sigterm(images):
+    with imagekit.run_container(images["original"]) as container:
+        container.wait_output("app: ready")
+        status, _ = container.stop_and_time("TERM", timeout=GRACE)
+        assert status is None and "app: handled SIGTERM" not in container.output()
+        container.signal("KILL")
+        assert container.wait(60) == 128 + 9
