@@ -36,6 +36,17 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)")
 # --------------------------------------------------------------------------------------------
 
 
+def _reads_back(text: str) -> bool:
+    """Whether `k: text` loads as the string `text` (YAML 1.2, as ruamel reads it)."""
+    from ruamel.yaml import YAML
+
+    try:
+        loaded = YAML(typ="safe", pure=True).load("k: " + text + "\n")
+    except Exception:  # noqa: BLE001 - not loadable means not usable as plain
+        return False
+    return isinstance(loaded, dict) and loaded.get("k") == text and isinstance(loaded.get("k"), str)
+
+
 def scalar(value: Any) -> str:
     """A scalar as YAML text: plain when that reads back as the same string, else JSON quoted."""
     if isinstance(value, bool):
@@ -43,7 +54,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if _PLAIN_SAFE.fullmatch(text) and text.lower() not in _RESERVED:
+    if text and "\n" not in text and text == text.strip() and text.lower() not in _RESERVED and _reads_back(text):
         return text
     return json.dumps(text, ensure_ascii=False)
 
@@ -213,6 +224,25 @@ def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optiona
     return Edit(loaded.path, line + 1, line + 1, text[:column] + new + rest[length:] + carriage + ending)
 
 
+def _replace_literal_block(loaded: YamlFile, line: int, column: int, old: str, new: str) -> Optional[Edit]:
+    """Replace the body of a `|` block scalar whose header is at (`line`, `column`) when the new
+    text has as many lines (as adding `exec ` gives): each line keeps the body's indentation."""
+    lines = loaded.text.split("\n")
+    if not lines[line][column:].startswith("|"):
+        return None
+    old_lines, new_lines = old.rstrip("\n").split("\n"), new.rstrip("\n").split("\n")
+    if len(old_lines) != len(new_lines) or line + len(old_lines) >= len(lines):
+        return None
+    body = lines[line + 1:line + 1 + len(old_lines)]
+    first = next((b for b in body if b.strip()), None)
+    if first is None:
+        return None
+    indent = first[: len(first) - len(first.lstrip(" "))]
+    carriage = "\r" if first.endswith("\r") else ""
+    text = "".join((indent + item if item else "") + carriage + "\n" for item in new_lines)
+    return Edit(loaded.path, line + 2, line + 1 + len(old_lines), text)
+
+
 def _replace_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optional[Edit]:
     lc = getattr(mapping, "lc", None)
     if lc is None or key not in getattr(lc, "data", {}):
@@ -352,6 +382,8 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     if lc is not None and index in getattr(lc, "data", {}):
         line, column = lc.item(index)
         splice = _replace_at(loaded, line, column, value)
+        if splice is None and isinstance(sequence[index], str):
+            splice = _replace_literal_block(loaded, line, column, sequence[index], value)
     if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), docs):
         return splice
     new_list = [plain(item) for item in sequence]

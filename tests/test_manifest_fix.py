@@ -210,3 +210,61 @@ def test_no_final_newline(tmp_path):
     original = workload("Pod", SYSTEMD).rstrip("\n")
     text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN205"], unsafe_fixes=True)
     assert text == original + "\n    tty: true"
+
+
+# ---------------------------------------------------------------------------------------------
+# IN204 and compose IN301-IN303
+# ---------------------------------------------------------------------------------------------
+
+
+def test_sh_c_in_flow_list_and_literal_block_get_exec(tmp_path):
+    spec = (
+        'containers:\n- name: a\n  image: x\n  command: ["sh", "-c", "echo hi; python app.py"]\n'
+        "- name: b\n  image: y\n  command:\n  - sh\n  - -c\n  - |\n    echo start\n    python app.py\n"
+    )
+    original = workload("Deployment", spec)
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN204"])
+    assert applied(plan) == ["IN204"] and len(plan.applied) == 2
+    expected = original.replace("hi; python", "hi; exec python").replace("    python app.py\n", "    exec python app.py\n")
+    assert text == expected
+
+
+def test_compound_script_is_not_fixed(tmp_path):
+    original = workload("Pod", 'containers:\n- name: a\n  image: x\n  command: ["sh", "-c", "while true; do ./w; done"]\n')
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN204"])
+    assert text == original and [f.code for f in plan.remaining] == ["IN204"]
+
+
+COMPOSE = """\
+services:
+  web:  # the web
+    image: registry.example.com/web:1
+    command: ["sh", "-c", "echo hi; python app.py"]
+  sys:
+    image: registry.example.com/sys:1
+    entrypoint: /sbin/init
+  s2:
+    image: x
+    command: sh -c 'cd /app && ./run --port 80'
+"""
+
+
+def test_compose_fixes(tmp_path):
+    text, plan = fixed(tmp_path, {"compose.yaml": COMPOSE}, target="compose.yaml", select=["IN3"])
+    assert applied(plan) == ["IN301", "IN302", "IN303"]
+    assert text == (
+        COMPOSE.replace("hi; python", "hi; exec python")
+        .replace("entrypoint: /sbin/init\n", "entrypoint: /sbin/init\n    stop_grace_period: 100s\n    stop_signal: SIGRTMIN+3\n")
+        .replace("&& ./run", "&& exec ./run")
+    )
+
+
+def test_a_parse_error_in_any_file_writes_nothing(tmp_path):
+    good = workload("Pod", SYSTEMD)
+    (tmp_path / "a.yaml").write_text(good)
+    (tmp_path / "b.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
+    from initify.errors import InputError
+
+    with pytest.raises(InputError):
+        plan([tmp_path / "a.yaml", tmp_path / "b.yaml"], select=["IN202"])
+    assert (tmp_path / "a.yaml").read_text() == good

@@ -1,15 +1,19 @@
 """IN204 shell-command-without-exec: a container's command/args run `sh -c` and keep the shell."""
 
-from typing import Iterator
+from typing import Any, Iterator, List, Optional, Tuple
 
-from initify.engine import Hit
+from initify import shell as shell_module
+from initify import yaml_edit
+from initify.engine import Fix, Hit
+from initify.manifests import is_sequence
 from initify.pods import ContainerFacts, hit_at, shell_keeps_signals
 
 CODE = "IN204"
 NAME = "shell-command-without-exec"
 SEVERITY = "warning"
 TARGET = "container"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "command/args run `sh -c SCRIPT` whose last command is not exec'd (or is compound): the shell stays in front of the app"
 
 
@@ -17,6 +21,23 @@ def advice(analysis: object) -> str:
     if getattr(analysis, "compound_last", False):
         return "the script ends in a compound command; put an init in front (tini, initify-init) or move it into a script that ends in `exec`"
     return f"write `exec {str(getattr(analysis, 'last_command', '')).strip()}` as the last command"
+
+
+def script_fix(loaded: Any, owners: List[Tuple[Any, str]], script: str) -> Optional[Fix]:
+    """`exec` before the script's last command, in the list item (of `owners`' keys) that holds
+    the script; None when that is not exact (see shell.add_exec) or the item is not found."""
+    new_script = shell_module.add_exec(script)
+    if new_script is None:
+        return None
+    for node, key in owners:
+        items = node.get(key)
+        if not is_sequence(items):
+            continue
+        for index, item in enumerate(items):
+            if item == script:
+                edit = yaml_edit.set_item(loaded, items, index, new_script)
+                return Fix((edit,), safe=True, note="exec before the last command") if edit is not None else None
+    return None
 
 
 def check(subject: ContainerFacts) -> Iterator[Hit]:
@@ -30,8 +51,11 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
             continue
         line = subject.manifest_line
         where = "is PID 1" if step.pid1 else "sits between PID 1 and the app"
-        yield hit_at(
+        found = hit_at(
             subject.manifest.text, line,
             f"container {subject.container.name!r}: `{step.argv[0]} -c` does not exec its last command: the "
             f"shell {where}, ignores SIGTERM and the app never gets the stop signal; {advice(analysis)}",
         )
+        node = subject.container.node
+        found.fix = script_fix(subject.manifest, [(node, "command"), (node, "args")], step.script)
+        yield found

@@ -2,8 +2,13 @@
 
 from typing import Iterator
 
-from initify.checks.in204_shell_command_without_exec import advice
-from initify.engine import Hit
+import shlex
+from typing import Optional
+
+from initify import shell as shell_module
+from initify import yaml_edit
+from initify.checks.in204_shell_command_without_exec import advice, script_fix
+from initify.engine import Fix, Hit
 from initify.pods import hit_at, shell_keeps_signals
 from initify.services import ServiceFacts
 
@@ -11,8 +16,25 @@ CODE = "IN301"
 NAME = "compose-shell-command-without-exec"
 SEVERITY = "warning"
 TARGET = "compose-service"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "a compose command/entrypoint runs `sh -c SCRIPT` whose last command is not exec'd: the shell stays in front of the app"
+
+
+def _fix(subject: ServiceFacts, script: str) -> Optional[Fix]:
+    """`exec` in the script: in its list item, or in a string `command`/`entrypoint` re-joined
+    with shell quoting (compose splits it into the same words)."""
+    service = subject.service
+    node = service.node
+    new_script = shell_module.add_exec(script)
+    if new_script is None:
+        return None
+    for key, words in (("entrypoint", service.entrypoint), ("command", service.command)):
+        if isinstance(node.get(key), str) and words and script in words:
+            new_words = [new_script if word == script else word for word in words]
+            edit = yaml_edit.set_key(subject.compose, node, key, shlex.join(new_words))
+            return Fix((edit,), safe=True, note="exec before the last command") if edit is not None else None
+    return script_fix(subject.compose, [(node, "entrypoint"), (node, "command")], script)
 
 
 def check(subject: ServiceFacts) -> Iterator[Hit]:
@@ -24,9 +46,11 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         analysis = step.analysis
         if not getattr(analysis, "ok", False) or analysis.ends_with_exec or shell_keeps_signals(analysis):
             continue
-        yield hit_at(
+        found = hit_at(
             subject.compose.text, subject.manifest_line,
             f"service {subject.service.name!r}: `{step.argv[0]} -c` does not exec its last command: the shell "
             f"stays in front of the app, ignores SIGTERM and `docker compose stop` waits for the SIGKILL; "
             f"{advice(analysis)}",
         )
+        found.fix = _fix(subject, step.script)
+        yield found

@@ -2,7 +2,8 @@
 
 from typing import Iterator
 
-from initify.engine import Hit
+from initify import yaml_edit
+from initify.engine import Fix, Hit
 from initify.pods import MULTI_SERVICE_SECONDS, hit_at
 from initify.services import ServiceFacts
 
@@ -10,7 +11,8 @@ CODE = "IN302"
 NAME = "compose-stop-grace-too-short"
 SEVERITY = "warning"
 TARGET = "compose-service"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "compose stop_grace_period (default 10 s) is below what the service needs (systemd or multi-service init: 100 s)"
 
 
@@ -23,8 +25,12 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         line, current = service.line, "the default 10 s"
     else:
         line, current = service.line_of("stop_grace_period"), f"{subject.grace_seconds:g} s"
-    yield hit_at(
+    found = hit_at(
         subject.compose.text, line,
         f"service {service.name!r}: stop_grace_period is {current}, but PID 1 is {what}, which needs up to "
         f"{MULTI_SERVICE_SECONDS} s to stop its services before SIGKILL; set `stop_grace_period: {MULTI_SERVICE_SECONDS}s`",
     )
+    edit = yaml_edit.set_key(subject.compose, service.node, "stop_grace_period", f"{MULTI_SERVICE_SECONDS}s")
+    if edit is not None:
+        found.fix = Fix((edit,), safe=True, note=f"stop_grace_period: {MULTI_SERVICE_SECONDS}s")
+    yield found

@@ -1,9 +1,10 @@
 """IN303 compose-systemd-stop-signal: systemd service without a SIGRTMIN+3 stop signal."""
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from initify import signals
-from initify.engine import Hit
+from initify import yaml_edit
+from initify.engine import Fix, Hit
 from initify.pods import hit_at
 from initify.services import ServiceFacts
 
@@ -11,10 +12,16 @@ CODE = "IN303"
 NAME = "compose-systemd-stop-signal"
 SEVERITY = "warning"
 TARGET = "compose-service"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "a systemd service whose image STOPSIGNAL is unknown or not SIGRTMIN+3 and has no `stop_signal: SIGRTMIN+3`"
 
 WANTED = "SIGRTMIN+3"
+
+
+def _fix(subject: ServiceFacts) -> Optional[Fix]:
+    edit = yaml_edit.set_key(subject.compose, subject.service.node, "stop_signal", WANTED)
+    return Fix((edit,), safe=True, note=f"stop_signal: {WANTED}") if edit is not None else None
 
 
 def check(subject: ServiceFacts) -> Iterator[Hit]:
@@ -25,11 +32,13 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
     if service.stop_signal is not None:
         if signals.normalise(service.stop_signal) == WANTED:
             return
-        yield hit_at(
+        found = hit_at(
             subject.compose.text, service.line_of("stop_signal"),
             f"service {name!r}: PID 1 is systemd, which halts only on SIGRTMIN+3, but `stop_signal` is "
             f"{service.stop_signal}; write `stop_signal: SIGRTMIN+3`",
         )
+        found.fix = _fix(subject)
+        yield found
         return
     image = subject.image
     if image is not None and image.stopsignal is not None and image.stopsignal.name == WANTED:
@@ -40,7 +49,9 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         why = "the image sets no STOPSIGNAL, so docker sends SIGTERM and systemd only isolates rescue.target"
     else:
         why = f"the image STOPSIGNAL is {image.stopsignal.raw}"
-    yield hit_at(
+    found = hit_at(
         subject.compose.text, service.line,
         f"service {name!r}: PID 1 is systemd, which halts only on SIGRTMIN+3, and {why}; add `stop_signal: SIGRTMIN+3`",
     )
+    found.fix = _fix(subject)
+    yield found
