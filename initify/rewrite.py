@@ -241,9 +241,16 @@ def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
 def _rewrite_options(facts: ImageFacts) -> List[str]:
     """`--rewrite SENT:WANTED` when the program is a daemon whose stop signal is not the one sent."""
     main = facts.main
-    if main is None or main.kind != "program":
+    if main is None:
         return []
-    daemon = knowledge.load().daemon_for(main.argv[0])
+    program: Optional[str] = main.argv[0] if main.argv else None
+    if main.kind in ("shell", "script"):  # the init signals the group: the script's last program counts
+        last = getattr(main.analysis, "last_command", None) or ""
+        scanned = shell._scan_command(last, allow_parameters=True) or []
+        program = scanned[0].value if scanned and not scanned[0].has_expansion else None
+    elif main.kind != "program":
+        return []
+    daemon = knowledge.load().daemon_for(program) if program else None
     sent = facts.delivered_signal
     if daemon is None or daemon.stop_signal == sent:
         return []

@@ -212,3 +212,69 @@ def test_overlapping_edits_are_applied_in_later_passes():
     edits = [fix.engine.Edit("D", 2, 2, "X\n"), fix.engine.Edit("D", 2, 1, "S\n"), fix.engine.Edit("D", 2, 3, "Y\n")]
     text, skipped = fix.apply_line_edits("a\nb\nc\n", edits)
     assert text == "a\nS\nX\nc\n" and skipped == [edits[2]]
+
+
+INIT_SOURCE = (ROOT / "initify" / "init.py").read_text()
+
+
+def test_init_python_for_python_bases_copies_the_init_verbatim(tmp_path):
+    original = "FROM python:3.12-slim\nCOPY run.sh /run.sh\nCMD [\"/run.sh\"]\n"
+    (tmp_path / "run.sh").write_text("#!/bin/sh\ntrap 'echo bye' TERM\npython3 app.py\n")
+    (tmp_path / "run.sh").chmod(0o755)
+    text, result = fixed(tmp_path, original)
+    assert text == original and "--unsafe-fixes" in result.stdout  # IN106's fix is unsafe
+    text, result = fixed(tmp_path, original, "--unsafe-fixes")
+    assert text == (
+        "FROM python:3.12-slim\nCOPY run.sh /run.sh\n"
+        "COPY --chmod=0755 .initify/initify-init /usr/local/bin/initify-init\n"
+        'ENTRYPOINT ["/usr/local/bin/initify-init", "--"]\n'
+        'CMD ["/run.sh"]\n'
+    )
+    init = tmp_path / ".initify" / "initify-init"
+    assert init.read_text() == INIT_SOURCE and stat.S_IMODE(init.stat().st_mode) == 0o755
+    assert [c.cmd.upper() for c in buildkit.parse_string(text)][-3:] == ["COPY", "ENTRYPOINT", "CMD"]
+    assert "IN106" not in codes(tmp_path / "Dockerfile")
+    assert run_cli("fix", "--check", "--unsafe-fixes", ".", cwd=tmp_path).returncode == 0
+
+
+def test_init_tini_from_the_package_manager_keeps_an_inherited_cmd(tmp_path):
+    original = 'FROM alpine:3.20 AS base\nCMD ["npm", "start"]\nFROM base\nRUN true\n'
+    text, _ = fixed(tmp_path, original, "--unsafe-fixes")
+    assert text == original + 'RUN apk add --no-cache tini\nENTRYPOINT ["tini", "--"]\nCMD ["npm", "start"]\n'
+    assert final_commands(text) == [("ENTRYPOINT", True, ("tini", "--")), ("CMD", True, ("npm", "start"))]
+
+
+def test_init_wraps_an_existing_exec_form_entrypoint(tmp_path):
+    original = 'FROM python:3.12\nENTRYPOINT ["sh", "-c", "app | cat"]\n'
+    text, _ = fixed(tmp_path, original, "--unsafe-fixes")
+    assert final_commands(text) == [("ENTRYPOINT", True, ("/usr/local/bin/initify-init", "--", "sh", "-c", "app | cat"))]
+
+
+def test_init_carries_a_rewrite_for_a_daemon_behind_a_script(tmp_path):
+    (tmp_path / "run.sh").write_text("#!/bin/sh\ntrap 'echo bye' TERM\nnginx -g 'daemon off;'\n")
+    original = 'FROM python:3.12\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    text, _ = fixed(tmp_path, original, "--unsafe-fixes")
+    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("/usr/local/bin/initify-init", "--rewrite", "TERM:QUIT", "--"))
+
+
+def test_no_init_when_nothing_is_known_or_none_is_asked(tmp_path):
+    original = "FROM example.com/custom:1\nCMD [\"sh\", \"-c\", \"a | b\"]\n"
+    text, result = fixed(tmp_path, original, "--unsafe-fixes")
+    assert text == original and "pass --init" in result.stdout
+    original = "FROM python:3.12-slim\nCMD [\"sh\", \"-c\", \"a | b\"]\n"
+    text, result = fixed(tmp_path, original, "--unsafe-fixes", "--init", "none")
+    assert text == original and result.returncode == 1
+
+
+def test_systemd_is_never_wrapped(tmp_path):
+    text, _ = fixed(tmp_path, "FROM fedora:40\nCMD [\"/usr/sbin/init\"]\n", "--unsafe-fixes")
+    assert text == "FROM fedora:40\nSTOPSIGNAL SIGRTMIN+3\nCMD [\"/usr/sbin/init\"]\n"
+
+
+def test_json_fixable_follows_the_fix(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM example.com/custom:1\nCMD python app.py | tee log\n")
+    import json
+
+    result = run_cli("lint", "--format", "json", "Dockerfile", cwd=tmp_path)
+    found = {f["code"]: f["fixable"] for f in json.loads(result.stdout)}
+    assert found == {"IN101": True, "IN106": False}
