@@ -210,6 +210,66 @@ def fix(
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 
+@main.command(context_settings={"ignore_unknown_options": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
+@click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
+@click.option("--engine", type=click.Choice(["buildah", "podman"]), default="buildah", show_default=True)
+@click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to put in front; auto looks inside the base image.")
+@click.option("--no-fix", is_flag=True, help="Build the Dockerfile as it is.")
+@click.option("--target", default=None, help="Build stage to build.")
+@click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE passed to the engine and used to plan the fixes.")
+def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool, target: Optional[str], build_args: Tuple[str, ...]) -> None:
+    """Build an image with buildah or podman, with the fixes of `initify fix` applied to a
+    temporary copy (your files are never changed), then check the built image's config.
+
+    Usage: initify build [OPTIONS] [CONTEXT] [-- ENGINE ARGS...]
+
+    Exit status: 0 built as planned, 1 the built config differs from the plan, 2 bad input or a
+    missing engine, the engine's status when the build fails, 130 on Ctrl-C.
+    """
+    import signal
+
+    from initify import build as build_module
+    from initify import runtime
+
+    engine_args = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    positional = list(args[: len(args) - len(engine_args)])
+    if len(positional) > 1:
+        raise _fail(f"one build context expected, got {' '.join(positional)} (engine arguments go after --)")
+    arguments = {}
+    for item in build_args:
+        if "=" not in item:
+            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        arguments[name] = value
+    options = build_module.BuildOptions(
+        context=positional[0] if positional else ".", dockerfile=dockerfile, tags=list(tags), engine=engine,
+        init=init, fix=not no_fix, target=target, build_args=arguments, engine_args=engine_args,
+    )
+
+    def interrupted(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        outcome = build_module.build(options, say=lambda line: click.echo(f"initify: {line}", err=True),
+                                     echo=lambda line: click.echo(f"  {line}", err=True))
+    except (InputError, runtime.ToolMissing) as error:
+        raise _fail(str(error))
+    except build_module.BuildFailed as error:
+        click.echo(f"initify: error: {engine} failed with status {error.status}; its last lines:", err=True)
+        for line in error.lines:
+            click.echo(f"  {line}", err=True)
+        sys.exit(error.status)
+    except KeyboardInterrupt:
+        click.echo("initify: interrupted; temporary files removed", err=True)
+        sys.exit(130)
+    for line in build_module.summary(outcome):
+        click.echo(line)
+    sys.exit(1 if outcome.mismatches else 0)
+
+
 @main.command()
 @click.argument("image")
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "runc", "podman"]), default="auto", show_default=True, help="auto: podman where it can run containers, else runc.")
