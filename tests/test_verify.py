@@ -152,3 +152,82 @@ def test_manifest_needs_kubernetes(images, tmp_path):
     result = initify("verify", images["exec-form"], "--manifest", str(manifest))
     assert result.returncode == 2
     assert "--manifest needs --as kubernetes" in result.stderr
+
+
+# --- the systemd stand-in under --as kubernetes ------------------------------------------------
+
+# util-linux's kill, as every systemd image has one (the debootstrap base has none).
+KILL = textwrap.dedent("""\
+    #!/usr/bin/python3
+    import os, signal, sys
+    name, pid = sys.argv[1].lstrip("-").upper(), int(sys.argv[2])
+    name = name[3:] if name.startswith("SIG") else name
+    if name.isdigit():
+        number = int(name)
+    elif name.startswith("RTMIN"):
+        number = signal.SIGRTMIN + int(name[5:] or 0)
+    else:
+        number = getattr(signal, "SIG" + name)
+    os.kill(pid, number)
+""")
+
+POD = textwrap.dedent("""\
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: nginx-systemd}
+    spec:
+      terminationGracePeriodSeconds: 3
+      containers:
+        - name: nginx
+          image: registry.example.com/web/nginx-systemd:latest
+""")
+PRE_STOP = """\
+      lifecycle:
+        preStop:
+          exec:
+            command: ["kill", "-RTMIN+3", "1"]
+"""
+
+
+@pytest.fixture(scope="module")
+def standin(images, tmp_path_factory):
+    context = tmp_path_factory.mktemp("standin")
+    sample = SAMPLES / "systemd-nginx" / "systemd-standin"
+    (context / "standin.py").write_text((sample / "standin.py").read_text())
+    (context / "kill").write_text(KILL)
+    (context / "kill").chmod(0o755)
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text((sample / "Dockerfile").read_text() + "COPY kill /usr/bin/kill\n")
+    image = imagekit.build_image(context, "localhost/initify-test-verify:standin", dockerfile, {"BASE": imagekit.BASE_IMAGE})
+    yield image
+    imagekit.remove_image(image)
+
+
+def test_standin_with_the_prestop_stops_cleanly_under_kubernetes(standin, tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD + PRE_STOP)
+    result = initify("verify", standin, "--runtime", "runc", "--as", "kubernetes", "--manifest", str(manifest), "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "preStop:       kill -RTMIN+3 1 (exit 0)" in result.stdout
+    assert "exit status:   0\n" in result.stdout
+
+
+def test_standin_without_the_prestop_is_killed_under_kubernetes(standin, tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD)
+    result = initify("verify", standin, "--runtime", "runc", "--as", "kubernetes", "--manifest", str(manifest), "--startup", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "KILLED after the 3 s grace" in result.stdout
+
+
+def test_standin_with_the_prestop_that_initify_fix_writes(standin, tmp_path):
+    sample = SAMPLES / "systemd-nginx"
+    for name in ("Dockerfile", "openshift-pod.yaml"):
+        (tmp_path / name).write_text((sample / name).read_text())
+    initify("fix", "--unsafe-fixes", str(tmp_path / "Dockerfile"), str(tmp_path / "openshift-pod.yaml"))
+    fixed = (tmp_path / "openshift-pod.yaml").read_text()
+    if "preStop" not in fixed:
+        pytest.skip("initify fix does not write manifests yet")
+    result = initify("verify", standin, "--runtime", "runc", "--as", "kubernetes", "--manifest", str(tmp_path / "openshift-pod.yaml"), "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "preStop:       kill -RTMIN+3 1 (exit 0)" in result.stdout
