@@ -27,6 +27,7 @@ MAX_PASSES = 5
 class FixOptions(Options):
     unsafe_fixes: bool = False
     init: str = "auto"  # auto | python | tini | dumb-init | none
+    stopsignal_field: bool = False  # IN201 fixes with lifecycle.stopSignal (Kubernetes >= 1.33)
 
 
 @dataclass
@@ -255,15 +256,26 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
     levels = []
     from initify import facts as facts_module
 
-    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS)))
+    yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
+    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds))
+    yaml_entries: List[Tuple[str, str, engine.Selection]] = []
     try:
         for path in files:
             config = config_module.find_config(path)
             if config.fail_level:
                 levels.append(config.fail_level)
-            planner = _PLANNERS.get(discover.kind_of(path))
+            kind = discover.kind_of(path)
+            if kind in yaml_kinds:  # planned after every Dockerfile, for pairing (manifest_fix.py)
+                yaml_entries.append((path, kind, selection_for(path, options, config)))
+                continue
+            planner = _PLANNERS.get(kind)
             if planner is not None:
                 planner(result, path, options, selection_for(path, options, config))
+        if yaml_entries:
+            from initify import manifest_fix
+
+            dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
+            manifest_fix.plan_yaml(result, yaml_entries, dockerfiles, options)
     finally:
         facts_module.PLANNED_FILES.clear()
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"

@@ -32,20 +32,7 @@ def validate(text: str, version: str) -> None:
 
 
 def plan(paths: Sequence[Path], **options) -> fix.Plan:
-    """fix.plan for the Dockerfiles, then the manifest planner (as `initify fix` does)."""
-    from initify import config, discover, manifest_fix
-    from initify.lint import selection_for
-
-    stopsignal_field = options.pop("stopsignal_field", False)
-    fix_options = fix.FixOptions(**options)
-    fix_options.stopsignal_field = stopsignal_field  # type: ignore[attr-defined]
-    names = [str(p) for p in paths]
-    result = fix.plan([n for n in names if discover.kind_of(n) == discover.DOCKERFILE], fix_options)
-    entries = [(n, discover.kind_of(n), selection_for(n, fix_options, config.find_config(n)))
-               for n in names if discover.kind_of(n) in (discover.MANIFEST, discover.COMPOSE)]
-    dockerfiles = [n for n in names if discover.kind_of(n) == discover.DOCKERFILE]
-    manifest_fix.plan_yaml(result, entries, dockerfiles, fix_options)
-    return result
+    return fix.plan([str(p) for p in paths], fix.FixOptions(**options))
 
 
 def fix_files(paths: Sequence[Path], **options) -> fix.Plan:
