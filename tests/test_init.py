@@ -635,7 +635,7 @@ def test_verbose_logs_signals_reaping_and_status(pid1):
     assert init.wait() == 0
     log = init.stderr()
     for text in ("initify-init: received SIGUSR1", "initify-init: forwarded SIGUSR2 to group",
-                 "initify-init: received SIGTERM", "initify-init: reaped 2 (exit 0)",
+                 "initify-init: received SIGTERM", "initify-init: reaped 2 (status 0)",
                  "initify-init: exiting with status 0"):
         assert text in log, log
     assert all(line.startswith("initify-init: ") for line in log.splitlines())
