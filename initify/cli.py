@@ -4,7 +4,7 @@ starts this on every commit, so start-up time matters."""
 from __future__ import annotations
 
 import sys
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import click
 
@@ -32,6 +32,27 @@ def _check_codes(codes: List[str]) -> None:
             continue
         if engine.find_rule(code) is None and not any(r.startswith(code.upper()) for r in engine.all_rules()):
             raise _fail(f"unknown rule code or prefix: {code}")
+
+
+def _image_pairs(images: Tuple[str, ...]) -> Dict[str, str]:
+    """`--image REF=path/to/Dockerfile` values as REF -> path."""
+    pairs: Dict[str, str] = {}
+    for item in images:
+        ref, _, dockerfile = item.partition("=")
+        if not ref.strip() or not dockerfile.strip():
+            raise _fail(f"--image needs REF=path/to/Dockerfile, got {item!r}")
+        pairs[ref.strip()] = dockerfile.strip()
+    return pairs
+
+
+def _check_version(k8s_version: Optional[str]) -> None:
+    if k8s_version is not None:
+        from initify.pods import parse_version
+
+        try:
+            parse_version(k8s_version)
+        except ValueError as error:
+            raise _fail(f"--k8s-version: {error}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,19 +102,8 @@ def lint(
             raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
         name, value = item.split("=", 1)
         arguments[name] = value
-    pairs = {}
-    for item in images:
-        ref, _, dockerfile = item.partition("=")
-        if not ref.strip() or not dockerfile.strip():
-            raise _fail(f"--image needs REF=path/to/Dockerfile, got {item!r}")
-        pairs[ref.strip()] = dockerfile.strip()
-    if k8s_version is not None:
-        from initify.pods import parse_version
-
-        try:
-            parse_version(k8s_version)
-        except ValueError as error:
-            raise _fail(f"--k8s-version: {error}")
+    pairs = _image_pairs(images)
+    _check_version(k8s_version)
     options = lint_module.Options(
         select=selected or None,
         ignore=ignored,
@@ -135,7 +145,9 @@ def lint(
 @click.option("--target", default=None, help="Fix this build stage instead of the last one.")
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
 @click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
+@click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable).")
 @click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target.")
+@click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -148,10 +160,12 @@ def fix(
     target: Optional[str],
     context_dir: Optional[str],
     build_args: Tuple[str, ...],
+    images: Tuple[str, ...],
     k8s_version: Optional[str],
+    stopsignal_field: bool,
 ) -> None:
-    """Rewrite Dockerfiles (and their entrypoint scripts) so the container starts and stops
-    correctly, then report what could not be fixed.
+    """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
+    so the container starts and stops correctly, then report what could not be fixed.
 
     Exit status: 0 nothing left at the fail level (--check/--diff: nothing to change), 1 findings
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
@@ -168,6 +182,8 @@ def fix(
             raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
         name, value = item.split("=", 1)
         arguments[name] = value
+    pairs = _image_pairs(images)
+    _check_version(k8s_version)
     options = fix_module.FixOptions(
         select=selected or None,
         ignore=ignored,
@@ -175,9 +191,11 @@ def fix(
         target=target,
         context=context_dir,
         build_args=arguments,
+        images=pairs,
         k8s_version=k8s_version,
         unsafe_fixes=unsafe_fixes,
         init=init,
+        stopsignal_field=stopsignal_field,
     )
     try:
         plan = fix_module.plan(list(paths), options)
