@@ -114,6 +114,14 @@ class ImageFacts:
                 current = step
         return current
 
+    def behind_group_init(self, step: Step) -> bool:
+        """Whether `step` runs under an init that signals its child's whole process group.
+
+        Such an init (initify-init, dumb-init, `tini -g`) delivers the stop signal to the app even
+        when a shell between them does not exec, so that shell no longer swallows it.
+        """
+        return behind_group_init(self.chain, step)
+
     @property
     def main(self) -> Optional[Step]:
         """The application: the last process of the launch chain."""
@@ -531,6 +539,16 @@ def _shell_script_operand(argv: List[str]) -> Optional[str]:
             continue
         return word
     return None
+
+
+def behind_group_init(chain: List[Step], step: Step) -> bool:
+    """Whether an init earlier in `chain` than `step` signals its child's whole process group."""
+    for earlier in chain:
+        if earlier is step:
+            return False
+        if earlier.kind == "init" and earlier.init is not None and earlier.init.forwards_to_group(earlier.argv[1:]):
+            return True
+    return False
 
 
 def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:

@@ -25,6 +25,24 @@ class Init:
     options_with_value: FrozenSet[str]
     supervises_argv: bool
     stop_signal: Optional[str]
+    signals_group: bool = False
+    group_options: FrozenSet[str] = frozenset()
+    single_child_options: FrozenSet[str] = frozenset()
+
+    def forwards_to_group(self, args: List[str]) -> bool:
+        """Whether this init, run with `args`, sends the signals it gets to its child's whole group."""
+        own: List[str] = []
+        index = 0
+        while index < len(args) and args[index].startswith("-") and args[index] != "--":
+            own.append(args[index])  # the init's own options end at `--` or the child's argv[0]
+            index += 2 if args[index] in self.options_with_value else 1
+        flags = set(own)
+        for arg in own:  # combined short options such as tini's `-sg`
+            if len(arg) > 2 and arg[0] == "-" and arg[1] != "-":
+                flags.update("-" + letter for letter in arg[1:])
+        if flags & self.single_child_options:
+            return False
+        return self.signals_group or bool(flags & self.group_options)
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,9 @@ def load() -> Knowledge:
             options_with_value=_frozen(entry.get("options_with_value")),
             supervises_argv=bool(entry.get("supervises_argv", True)),
             stop_signal=entry.get("stop_signal"),
+            signals_group=bool(entry.get("signals_group", False)),
+            group_options=_frozen(entry.get("group_options")),
+            single_child_options=_frozen(entry.get("single_child_options")),
         )
         for key, entry in data["inits"].items()
     )

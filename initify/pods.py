@@ -197,13 +197,10 @@ def prestop_sleep(hook: Optional[Hook]) -> Optional[int]:
 
 
 def shell_keeps_signals(analysis: object) -> bool:
-    """Whether a `sh -c` script that does not exec still stops on SIGTERM: it forwards signals, or
-    traps TERM and ends in `wait` (a trap runs only once the foreground command returns, and
-    `wait` returns at once on a trapped signal)."""
-    if getattr(analysis, "forwards_signals", False):
-        return True
-    last = (getattr(analysis, "last_command", None) or "").split()
-    return "TERM" in getattr(analysis, "traps", []) and last[:1] == ["wait"]
+    """Whether a `sh -c` script that does not exec still stops on SIGTERM (see shell.stops_on_term)."""
+    from initify.shell import stops_on_term
+
+    return stops_on_term(analysis)
 
 
 def kill_spelling(signal: str) -> str:

@@ -790,6 +790,16 @@ def _decide(result: ScriptAnalysis) -> None:
     result.reason = decider.reason if running else "every path exits without running a program"
 
 
+def stops_on_term(analysis: object) -> bool:
+    """Whether a script that does not exec still stops on SIGTERM: it forwards signals, or traps
+    TERM and ends in `wait` (a trap runs only once the foreground command returns, and `wait`
+    returns at once on a trapped signal)."""
+    if getattr(analysis, "forwards_signals", False):
+        return True
+    last = (getattr(analysis, "last_command", None) or "").split()
+    return "TERM" in getattr(analysis, "traps", []) and last[:1] == ["wait"]
+
+
 def add_exec(script: str) -> Optional[str]:
     """`script` with `exec ` inserted before each last command, when that is exact; else None.
 

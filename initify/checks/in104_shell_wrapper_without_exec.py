@@ -4,6 +4,7 @@ from typing import Iterator, Optional
 
 from initify import rewrite, shell as shell_module
 from initify.engine import Fix, Hit, hit
+from initify.shell import stops_on_term
 from initify.facts import EXEC, ImageFacts
 
 CODE = "IN104"
@@ -25,8 +26,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         if cmd is not None and cmd.form != EXEC and step.argv == cmd.argv:
             continue  # the shell comes from a shell-form CMD behind an exec-form ENTRYPOINT: IN101/IN103
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or stops_on_term(analysis):
             continue
+        if facts.behind_group_init(step):
+            continue  # the init signals the whole group: the app gets the stop signal anyway
         shell = step.argv[0]
         where = "is PID 1" if step.pid1 else "sits between the init and the app"
         if analysis.compound_last:

@@ -5,7 +5,7 @@ from typing import Iterator
 from initify import shell as shell_module
 from initify.engine import Edit, Fix, Hit, hit
 from initify.facts import ImageFacts
-from initify.shell import SHELL_BUILTINS
+from initify.shell import SHELL_BUILTINS, stops_on_term
 
 CODE = "IN105"
 NAME = "entrypoint-script-without-exec"
@@ -23,8 +23,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         if step.kind != "script" or step.context_script is None or step.origin is None:
             continue
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or analysis.forwards_signals:
+        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or stops_on_term(analysis):
             continue
+        if facts.behind_group_init(step):
+            continue  # the init signals the whole group: the app gets the stop signal anyway
         script = step.context_script
         last = (analysis.last_command or "").strip()
         where = f"{script.source}:{analysis.last_line}" if analysis.last_line else script.source

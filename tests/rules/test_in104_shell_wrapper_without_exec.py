@@ -188,3 +188,17 @@ def test_exec_form_wrapper_in_cmd_behind_an_entrypoint_script(lint):
         """
     files = {"entrypoint.sh": '#!/bin/sh\nexec "$@"\n'}
     assert lint(text, files, select=["IN101", "IN104"]) == [("IN104", 4)]
+
+
+@pytest.mark.parametrize(
+    "entrypoint, reported",
+    [
+        ('["tini", "--"]', True),
+        ('["tini", "-g", "--"]', False),
+        ('["dumb-init"]', False),
+        ('["initify-init", "--"]', False),
+    ],
+)
+def test_compound_wrapper_behind_an_init_that_signals_the_group(lint, entrypoint, reported):
+    text = f'FROM alpine\nENTRYPOINT {entrypoint}\nCMD ["sh", "-c", "migrate; serve"]\n'
+    assert lint(text, select=["IN104"]) == ([("IN104", 3)] if reported else [])

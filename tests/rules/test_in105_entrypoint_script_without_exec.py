@@ -348,3 +348,21 @@ def test_symlinked_directory_outside_the_context_is_not_read(tmp_path, lint):
         ENTRYPOINT ["/app/bin/start.sh"]
         """
     assert lint(text, select=["IN105"]) == []
+
+
+@pytest.mark.parametrize(
+    "entrypoint, reported",
+    [
+        ('["tini", "--", "/e.sh"]', True),  # tini signals only its child, the shell
+        ('["tini", "-g", "--", "/e.sh"]', False),  # -g: the whole group gets the signal
+        ('["tini", "-sg", "--", "/e.sh"]', False),
+        ('["dumb-init", "/e.sh"]', False),  # dumb-init signals the group by default
+        ('["dumb-init", "--single-child", "/e.sh"]', True),
+        ('["/usr/local/bin/initify-init", "--", "/e.sh"]', False),
+        ('["initify-init", "--single-child", "--", "/e.sh"]', True),
+    ],
+)
+def test_not_reported_behind_an_init_that_signals_the_group(lint, entrypoint, reported):
+    text = f"FROM alpine\nCOPY e.sh /\nENTRYPOINT {entrypoint}\n"
+    codes = lint(text, {"e.sh": NO_EXEC}, select=["IN105"])
+    assert codes == ([("IN105", 3)] if reported else [])
