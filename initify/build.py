@@ -14,7 +14,6 @@ The temporary folder is removed on success, on failure and on Ctrl-C.
 from __future__ import annotations
 
 import collections
-import fnmatch
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
-from initify import runtime, signals
+from initify import knowledge, runtime, signals
 from initify.errors import InputError
 
 IGNORE_FILES = (".containerignore", ".dockerignore")
@@ -303,7 +302,9 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     from initify import pods
 
     base = pods.root_base(_final_facts(original, dockerfile, options, context))
-    init, init_reason = choose_init(options.init, probe_base(base)) if options.fix else ("none", "--no-fix")
+    probe = probe_base(base) if options.fix else None
+    init, init_reason = choose_init(options.init, probe) if probe is not None else ("none", "--no-fix")
+    probed = knowledge.Base(base, probe.python3, probe.package_manager) if probe is not None and probe.found else None
     applied: List[str] = []
     remaining: List[str] = []
     files: Dict[str, str] = {}  # absolute path -> new text
@@ -312,7 +313,7 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     if options.fix:
         plan = fix_module.plan([dockerfile], fix_module.FixOptions(
             target=options.target, context=context, build_args=dict(options.build_args),
-            unsafe_fixes=options.unsafe_fixes, init=init, fail_level="never"))
+            unsafe_fixes=options.unsafe_fixes, init=init, fail_level="never", base=probed))
         for state in plan.changed():
             if state.path == dockerfile:
                 text = state.text

@@ -104,6 +104,7 @@ class ImageFacts:
     onbuild: List[Command] = field(default_factory=list)  # ONBUILD CMD/ENTRYPOINT of the final stage
     scripts: Dict[str, ContextScript] = field(default_factory=dict)
     fix_init: str = "auto"  # `initify fix --init`: which init IN106's fix injects
+    fix_base: Optional[knowledge.Base] = None  # what a look inside the real base image found (initify build)
 
     @property
     def pid1(self) -> Optional[Step]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from initify import config as config_module
+from initify import knowledge
 from initify import discover, engine
 from initify.errors import InputError
 from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, selection_for
@@ -27,6 +28,7 @@ MAX_PASSES = 5
 class FixOptions(Options):
     unsafe_fixes: bool = False
     init: str = "auto"  # auto | python | tini | dumb-init | none
+    base: Optional[knowledge.Base] = None  # the real base image's python3/package manager, when probed
     stopsignal_field: bool = False  # IN201 fixes with lifecycle.stopSignal (Kubernetes >= 1.33)
 
 
@@ -144,6 +146,7 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
             raise InputError(state.display, f"no build stage named {options.target!r}")
         return None
     facts.fix_init = options.init
+    facts.fix_base = options.base
     found = engine.run_rules("dockerfile", facts, state.display, selection)
     suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
     return [f for f in found if not suppressions.suppressed(f)]

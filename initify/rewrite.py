@@ -221,12 +221,17 @@ def root_base(facts: ImageFacts) -> str:
     return stage.base
 
 
+def known_base(facts: ImageFacts) -> Optional[knowledge.Base]:
+    """What is known of the base image: a probe of the real image, else the knowledge table."""
+    return facts.fix_base or knowledge.load().base_for(root_base(facts))
+
+
 def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
     """(init, why): the init `--init` asks for; `auto` picks python, else tini, else None."""
     choice = facts.fix_init
     if choice == "none":
         return None, "--init none"
-    base = knowledge.load().base_for(root_base(facts))
+    base = known_base(facts)
     if choice != "auto":
         if choice in ("tini", "dumb-init") and (base is None or base.package_manager not in _PACKAGE_INSTALL):
             return None, f"the package manager of {root_base(facts)} is unknown; use --init python"
@@ -283,7 +288,7 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
         prepare = ("COPY", f"--chmod=0755 {INIT_IN_CONTEXT} {INIT_IN_IMAGE}")
         front = [INIT_IN_IMAGE] + _rewrite_options(facts) + ["--"]
     else:
-        base = knowledge.load().base_for(root_base(facts))
+        base = known_base(facts)
         assert base is not None and base.package_manager is not None
         if any(i.keyword == "USER" for i in final):
             return None  # a package install would run as that user

@@ -266,6 +266,26 @@ def test_no_init_when_nothing_is_known_or_none_is_asked(tmp_path):
     assert text == original and result.returncode == 1
 
 
+def test_a_probed_base_decides_the_init_for_an_unknown_image_name(tmp_path):
+    """`initify build` looks inside the real base image and passes what it found as FixOptions.base."""
+    from initify import knowledge
+
+    original = 'FROM localhost/my-debian:1\nCMD ["sh", "-c", "a | b"]\n'
+    path = tmp_path / "Dockerfile"
+    path.write_text(original)
+    probed = knowledge.Base("localhost/my-debian:1", python3=False, package_manager="apt")
+    for init in ("auto", "tini"):
+        plan = fix.plan([str(path)], fix.FixOptions(unsafe_fixes=True, init=init, base=probed))
+        (state,) = plan.changed()
+        assert "apt-get install -y --no-install-recommends tini" in state.text
+        assert final_commands(state.text)[0] == ("ENTRYPOINT", True, ("tini", "--"))
+    with_python = knowledge.Base("localhost/my-debian:1", python3=True, package_manager="apt")
+    plan = fix.plan([str(path)], fix.FixOptions(unsafe_fixes=True, base=with_python))
+    texts = {os.path.basename(state.path): state.text for state in plan.changed()}
+    assert final_commands(texts["Dockerfile"])[0][2][0] == "/usr/local/bin/initify-init"
+    assert path.read_text() == original  # planning writes nothing
+
+
 def test_systemd_is_never_wrapped(tmp_path):
     text, _ = fixed(tmp_path, "FROM fedora:40\nCMD [\"/usr/sbin/init\"]\n", "--unsafe-fixes")
     assert text == "FROM fedora:40\nSTOPSIGNAL SIGRTMIN+3\nCMD [\"/usr/sbin/init\"]\n"
