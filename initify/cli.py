@@ -315,6 +315,38 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
     sys.exit(0 if result.ok else 1)
 
 
+@main.command("manifest")
+@click.argument("dockerfile", type=click.Path())
+@click.option("--image", required=True, help="Image reference the manifest runs (the image this Dockerfile builds).")
+@click.option("--kind", default="Deployment", show_default=True, help="Pod, Deployment, StatefulSet or Job.")
+@click.option("--name", default=None, help="Object and container name [default: from the image's repository].")
+@click.option("--k8s-version", default=None, help="Kubernetes version X.Y to target [default: the newest kubernetes-validate knows].")
+@click.option("--openshift", is_flag=True, help="Add what a systemd workload needs on OpenShift (a service account for the anyuid SCC).")
+@click.option("--stopsignal-field", is_flag=True, help="Send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
+@click.option("--target", default=None, help="Build stage that ships [default: the last one].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the manifest to a file (atomically).")
+def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_version: Optional[str], openshift: bool,
+             stopsignal_field: bool, target: Optional[str], output: Optional[str]) -> None:
+    """Print a Kubernetes manifest for the image DOCKERFILE builds, with the stop signal delivery,
+    grace period, tty and os fields its facts call for (each explained in a comment).
+
+    Exit status: 0 written, 2 bad input.
+    """
+    from initify import manifest_cmd
+
+    options = manifest_cmd.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
+    try:
+        text = manifest_cmd.manifest(options)
+        if output:
+            manifest_cmd.write_atomic(output, text)
+    except InputError as error:
+        raise _fail(str(error))
+    except OSError as error:
+        raise _fail(f"{output}: cannot write: {error.strerror or error}")
+    if not output:
+        sys.stdout.write(text)
+
+
 @main.command()
 @click.argument("code", required=False)
 def rules(code: Optional[str]) -> None:
