@@ -392,3 +392,46 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), docs):
         return rendered
     return None
+
+
+def _prepend_splice(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Optional[Edit]:
+    """New items before the first one: after the `[` of a flow sequence whose first item is on
+    the bracket's line, or as `- item` lines above the first item of a block sequence."""
+    lc = getattr(sequence, "lc", None)
+    if lc is None or not len(sequence) or 0 not in getattr(lc, "data", {}):
+        return None
+    line, column = lc.item(0)
+    lines = loaded.text.split("\n")
+    text = lines[line]
+    if sequence.fa.flow_style():
+        bracket = text.rfind("[", 0, column)
+        if bracket < 0 or text[bracket + 1:column].strip():
+            return None
+        items = "".join(json.dumps(value, ensure_ascii=False) + ", " for value in values)
+        ending = "\n" if line + 1 < len(lines) else ""
+        return Edit(loaded.path, line + 1, line + 1, text[:column] + items + text[column:] + ending)
+    dash = text.rfind("-", 0, column)
+    if dash < 0 or text[:dash].strip() or text[dash + 1:column].strip():
+        return None  # `- - a`, or the item does not start its own line
+    newline = loaded.style.newline
+    return Edit(loaded.path, line + 1, line, "".join(f"{text[:dash]}- {scalar(value)}{newline}" for value in values))
+
+
+def prepend_items(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Optional[Edit]:
+    """An edit that puts the strings `values` before the first item of `sequence` (a splice of
+    its first line, else the document re-rendered); None when neither loads as that change."""
+    located = _locate(loaded, sequence)
+    if located is None or not located[1]:
+        return None
+    doc_index, path = located
+    *parent_path, parent_key = path
+    new_list = list(values) + [plain(item) for item in sequence]
+    docs = [plain(doc) for doc in loaded.documents]
+    _walk(docs[doc_index], parent_path)[parent_key] = new_list
+    splice = _prepend_splice(loaded, sequence, values)
+    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), docs):
+        return splice
+    rendered = _rerender_edit(loaded, doc_index, parent_path, parent_key, new_list)
+    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), docs):
+        return rendered
+    return None

@@ -1,15 +1,20 @@
 """IN206 missing-init (Kubernetes): what `command`/`args` make PID 1 is a shell, script or launcher."""
 
-from typing import Iterator
+import os
+from typing import Iterator, List, Optional
 
-from initify.engine import Hit
+from initify import yaml_edit
+from initify.engine import Fix, Hit
+from initify.facts import Step, init_child_argv
+from initify.manifests import is_sequence
 from initify.pods import ContainerFacts, hit_at
 
 CODE = "IN206"
 NAME = "missing-init"
 SEVERITY = "warning"
 TARGET = "container"
-FIXABLE = False
+FIXABLE = True
+FIXES = True
 SUMMARY = "a container's command/args make a shell, script or launcher PID 1 (or drop the image's init) and no init is in front"
 
 _WHAT = {
@@ -27,6 +32,63 @@ def _init_dropped(subject: ContainerFacts) -> bool:
     return first.kind == "init" and first.init is not None and first.init.supervises_argv
 
 
+def _image_init(subject: ContainerFacts) -> Optional[Step]:
+    """The image's PID 1 when it is an init that supervises its argv (tini, initify-init...)."""
+    if not subject.image_chain:
+        return None
+    first = subject.image_chain[0]
+    if first.kind != "init" or first.init is None or not first.init.supervises_argv:
+        return None
+    return first
+
+
+def _init_prefix(step: Step) -> List[str]:
+    """The init and its own options (`--` included) in front of the argv it supervises."""
+    assert step.init is not None
+    child = init_child_argv(step.init, step.argv[1:])
+    return list(step.argv[: len(step.argv) - len(child)])
+
+
+def _on_disk(subject: ContainerFacts, prefix: List[str]) -> bool:
+    """Whether the Dockerfile as it is on disk (not as `initify fix` plans it) starts PID 1 with
+    the same init: then the init is certainly in the image."""
+    from initify import dockerfile as dockerfile_module
+    from initify import facts as facts_module
+
+    path = subject.dockerfile
+    if path is None or subject.image is None:
+        return False
+    if os.path.abspath(path) not in facts_module.PLANNED_FILES:
+        return True
+    planned = dict(facts_module.PLANNED_FILES)
+    facts_module.PLANNED_FILES.clear()  # read the original files
+    try:
+        original = facts_module.analyse_image(dockerfile_module.read(path), context_dir=subject.image.context_dir)
+    finally:
+        facts_module.PLANNED_FILES.update(planned)
+    if original is None or not original.chain:
+        return False
+    first = original.chain[0]
+    return first.kind == "init" and first.init is not None and _init_prefix(first) == prefix
+
+
+def _fix(subject: ContainerFacts) -> Optional[Fix]:
+    """`command` starting with the image's init; unsafe unless the Dockerfile on disk already has
+    that init as PID 1 with no options of its own (they were chosen for the image's command)."""
+    init = _image_init(subject)
+    command = subject.container.node.get("command")
+    if subject.source != "command" or init is None or not is_sequence(command) or not len(command):
+        return None
+    prefix = _init_prefix(init)
+    edit = yaml_edit.prepend_items(subject.manifest, command, prefix)
+    if edit is None:
+        return None
+    certain = _on_disk(subject, prefix)
+    safe = certain and prefix[1:] in ([], ["--"])
+    where = "the image's init" if certain else "the init `initify fix` puts into the image (rebuild it first)"
+    return Fix((edit,), safe=safe, note=f"command starts with {' '.join(prefix)}, {where}")
+
+
 def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows or subject.pod.share_process_namespace:
         return
@@ -37,16 +99,20 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     name = subject.container.name
     if pid1.kind in _WHAT and subject.manifest_made(pid1):
         program = pid1.context_script.image_path if pid1.context_script is not None else pid1.argv[0]
-        yield hit_at(
+        found = hit_at(
             subject.manifest.text, line,
             f"container {name!r}: {subject.source} makes PID 1 {_WHAT[pid1.kind]} ({program}): it ignores "
             f"SIGTERM and reaps no orphans; put an init in front (tini, dumb-init, initify-init), exec the "
             f"app directly, or set `shareProcessNamespace: true` so the pause container reaps",
         )
+        found.fix = _fix(subject)
+        yield found
     elif _init_dropped(subject):
         init = subject.image_chain[0].argv[0]
-        yield hit_at(
+        found = hit_at(
             subject.manifest.text, line,
             f"container {name!r}: `command` replaces the image ENTRYPOINT, so its init ({init}) is gone and "
             f"{pid1.argv[0]} runs as PID 1; put the app in `args` only, or start `command` with the init",
         )
+        found.fix = _fix(subject)
+        yield found
