@@ -78,11 +78,11 @@ def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str]:
     if is_systemd(pid1):
         return "SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it isolates rescue.target)"
     if facts.stopsignal is not None and facts.stopsignal.name:
-        return facts.stopsignal.name, f"the Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
+        return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
     known = knowledge.load()
     inherited = known.image_stop_signal(root_base(facts))
     if inherited is not None:
-        return inherited, f"the base image {root_base(facts)} sets STOPSIGNAL {inherited}"
+        return inherited, f"The base image {root_base(facts)} sets STOPSIGNAL {inherited}"
     if pid1 is not None and pid1.kind == "program" and pid1.argv:
         daemon = known.daemon_for(pid1.argv[0])
         if daemon is not None:
@@ -102,19 +102,19 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
     comments: Dict[str, List[str]] = {"signal": [], "grace": [], "tty": [], "openshift": [], "service_account": []}
     delivery = "none"
     if facts.windows:
-        signal_reason = "a Windows image: only SIGTERM or SIGKILL can stop it"
+        signal_reason = "A Windows image: only SIGTERM or SIGKILL can stop it"
         signal = None
     if signal is not None:
         comments["signal"].append(signal_reason + ".")
         if options.stopsignal_field and new_enough:
             delivery = "field"
-            comments["signal"].append("lifecycle.stopSignal (alpha gate ContainerStopSignals; containerd >= 2.3 or CRI-O >= 1.33) needs spec.os.name.")
+            comments["signal"].append("Sent with lifecycle.stopSignal (alpha gate ContainerStopSignals; containerd >= 2.3 or CRI-O >= 1.33), which needs spec.os.name.")
         elif minimal is not None and new_enough:
             delivery = "field"
             comments["signal"].append(f"No preStop exec hook: the base image {minimal} has no `kill`; lifecycle.stopSignal (alpha gate ContainerStopSignals) sends {signal} instead.")
         elif minimal is not None:
             comments["signal"].append(f"No preStop exec hook: the base image {minimal} has no `kill`, and lifecycle.stopSignal needs Kubernetes >= 1.33;")
-            comments["signal"].append(f"the pod relies on the runtime honouring the image STOPSIGNAL.")
+            comments["signal"].append("the pod relies on the runtime honouring the image STOPSIGNAL.")
         else:
             delivery = "prestop"
             comments["signal"].append("The preStop hook sends it to PID 1 in case the runtime ignores the image STOPSIGNAL (containerd < 1.6, CRI-O 1.18 to 1.22.1).")
@@ -182,7 +182,7 @@ def _environment():  # type: ignore[no-untyped-def]
 def _comment(lines: List[str], indent: int) -> str:
     """Reasons as YAML comment lines (each ends in a newline); nothing for no reasons."""
     pad = " " * indent
-    return "".join(pad + "# " + line[:1].upper() + line[1:].replace("\n", " ") + "\n" for line in lines)
+    return "".join(pad + "# " + line.replace("\n", " ") + "\n" for line in lines)
 
 
 def render(decisions: Dict[str, Any]) -> str:
