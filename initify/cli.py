@@ -55,6 +55,55 @@ def _check_version(k8s_version: Optional[str]) -> None:
             raise _fail(f"--k8s-version: {error}")
 
 
+def _shared_options(command):
+    """The options `lint` and `fix` share: rule selection, stage, context, pairing."""
+    options = [
+        click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable)."),
+        click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable)."),
+        click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity (of an unfixed finding, for fix) that makes the exit status 1 [default: warning]."),
+        click.option("--target", default=None, help="Judge this build stage instead of the last one."),
+        click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder)."),
+        click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL."),
+        click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable)."),
+        click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target; decides which remedies are used [default: the newest kubernetes-validate knows]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _shared_settings(
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    fail_level: Optional[str],
+    target: Optional[str],
+    context_dir: Optional[str],
+    build_args: Tuple[str, ...],
+    images: Tuple[str, ...],
+    k8s_version: Optional[str],
+) -> Dict[str, object]:
+    """Checked values of the shared options, as keyword arguments of lint.Options/FixOptions."""
+    selected, ignored = _codes(select), _codes(ignore)
+    _check_codes(selected + ignored)
+    arguments = {}
+    for item in build_args:
+        if "=" not in item:
+            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        arguments[name] = value
+    _check_version(k8s_version)
+    return {
+        "select": selected or None,
+        "ignore": ignored,
+        "fail_level": fail_level,
+        "target": target,
+        "context": context_dir,
+        "build_args": arguments,
+        "images": _image_pairs(images),
+        "k8s_version": k8s_version,
+    }
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="initify")
 def main() -> None:
@@ -64,27 +113,13 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity that makes the exit status 1 [default: warning].")
-@click.option("--target", default=None, help="Judge this build stage instead of the last one.")
-@click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
-@click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
-@click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable).")
-@click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target; decides which remedies are suggested [default: the newest kubernetes-validate knows].")
+@_shared_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    fail_level: Optional[str],
-    target: Optional[str],
-    context_dir: Optional[str],
-    build_args: Tuple[str, ...],
-    images: Tuple[str, ...],
-    k8s_version: Optional[str],
     output: Optional[str],
+    **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
     default: the current folder). Manifests are paired with the Dockerfile their image comes from.
@@ -94,26 +129,7 @@ def lint(
     from initify import lint as lint_module
     from initify import reporters
 
-    selected, ignored = _codes(select), _codes(ignore)
-    _check_codes(selected + ignored)
-    arguments = {}
-    for item in build_args:
-        if "=" not in item:
-            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        arguments[name] = value
-    pairs = _image_pairs(images)
-    _check_version(k8s_version)
-    options = lint_module.Options(
-        select=selected or None,
-        ignore=ignored,
-        fail_level=fail_level,
-        target=target,
-        context=context_dir,
-        build_args=arguments,
-        images=pairs,
-        k8s_version=k8s_version,
-    )
+    options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
     try:
         result = lint_module.run(list(paths), options)
     except InputError as error:
@@ -139,14 +155,7 @@ def lint(
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a fix would change something.")
 @click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to inject for IN106.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity of an unfixed finding that makes the exit status 1 [default: warning].")
-@click.option("--target", default=None, help="Fix this build stage instead of the last one.")
-@click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder).")
-@click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL.")
-@click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable).")
-@click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target.")
+@_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 def fix(
     paths: Tuple[str, ...],
@@ -154,15 +163,8 @@ def fix(
     check: bool,
     init: str,
     unsafe_fixes: bool,
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    fail_level: Optional[str],
-    target: Optional[str],
-    context_dir: Optional[str],
-    build_args: Tuple[str, ...],
-    images: Tuple[str, ...],
-    k8s_version: Optional[str],
     stopsignal_field: bool,
+    **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
     so the container starts and stops correctly, then report what could not be fixed.
@@ -174,25 +176,8 @@ def fix(
     from initify import reporters
     from initify.engine import at_or_above
 
-    selected, ignored = _codes(select), _codes(ignore)
-    _check_codes(selected + ignored)
-    arguments = {}
-    for item in build_args:
-        if "=" not in item:
-            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        arguments[name] = value
-    pairs = _image_pairs(images)
-    _check_version(k8s_version)
     options = fix_module.FixOptions(
-        select=selected or None,
-        ignore=ignored,
-        fail_level=fail_level,
-        target=target,
-        context=context_dir,
-        build_args=arguments,
-        images=pairs,
-        k8s_version=k8s_version,
+        **_shared_settings(**shared),  # type: ignore[arg-type]
         unsafe_fixes=unsafe_fixes,
         init=init,
         stopsignal_field=stopsignal_field,
