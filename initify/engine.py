@@ -127,29 +127,57 @@ class Rule:
         return self.module.check(subject)
 
 
-@lru_cache(maxsize=1)
-def all_rules() -> Dict[str, Rule]:
-    """Every rule module in initify.checks, keyed by code, in code order."""
+def _rule_packages() -> List[ModuleType]:
+    """The subpackages of initify.checks (importing one is cheap: it only names its TARGETS)."""
     from initify import checks
 
-    rules: Dict[str, Rule] = {}
-    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"initify.checks.{info.name}")
+    return [
+        importlib.import_module(f"initify.checks.{info.name}")
+        for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name)
+        if info.ispkg
+    ]
+
+
+def _load_rules(package: ModuleType) -> List[Rule]:
+    rules = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         if not hasattr(module, "CODE"):
             continue
-        rule = Rule(
-            code=module.CODE,
-            name=module.NAME,
-            severity=module.SEVERITY,
-            target=module.TARGET,
-            summary=module.SUMMARY,
-            fixable=bool(getattr(module, "FIXABLE", False)),
-            module=module,
+        rules.append(
+            Rule(
+                code=module.CODE,
+                name=module.NAME,
+                severity=module.SEVERITY,
+                target=module.TARGET,
+                summary=module.SUMMARY,
+                fixable=bool(getattr(module, "FIXABLE", False)),
+                module=module,
+            )
         )
-        if rule.code in rules:
+    return rules
+
+
+def _by_code(rules: Iterable[Rule]) -> Dict[str, Rule]:
+    found: Dict[str, Rule] = {}
+    for rule in rules:
+        if rule.code in found:
             raise RuntimeError(f"two rule modules define {rule.code}")
-        rules[rule.code] = rule
-    return dict(sorted(rules.items()))
+        found[rule.code] = rule
+    return dict(sorted(found.items()))
+
+
+@lru_cache(maxsize=None)
+def rules_for(target: str) -> Dict[str, Rule]:
+    """The rules that take `target`, importing only the subpackages that declare it."""
+    packages = [p for p in _rule_packages() if target in getattr(p, "TARGETS", ())]
+    return _by_code(rule for package in packages for rule in _load_rules(package) if rule.target == target)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> Dict[str, Rule]:
+    """Every rule, keyed by code, in code order."""
+    return _by_code(rule for package in _rule_packages() for rule in _load_rules(package))
 
 
 def find_rule(code_or_name: str) -> Optional[Rule]:
@@ -160,16 +188,21 @@ def find_rule(code_or_name: str) -> Optional[Rule]:
     return None
 
 
-def matches(code: str, selectors: Iterable[str]) -> bool:
-    """`IN1` selects IN101..IN110, `IN106` one rule, `ALL` every rule; names work too."""
+def matches(code: str, selectors: Iterable[str], name: Optional[str] = None) -> bool:
+    """`IN1` selects IN101..IN110, `IN106` one rule, `ALL` every rule; names work too.
+
+    Pass the rule's `name` when you have it: looking it up loads every rule module.
+    """
     for selector in selectors:
         selector = selector.strip()
         if not selector:
             continue
         if selector.upper() == "ALL" or code.startswith(selector.upper()):
             return True
-        rule = all_rules().get(code)
-        if rule is not None and selector.lower() == rule.name:
+        if name is None:
+            rule = all_rules().get(code)
+            name = rule.name if rule is not None else ""
+        if selector.lower() == name:
             return True
     return False
 
@@ -188,10 +221,10 @@ class Suppressions:
     by_line: Dict[int, Set[str]]  # line of the suppressed instruction -> codes ("*" = all)
 
     def suppressed(self, finding: Finding) -> bool:
-        if self.file_all or matches(finding.code, self.file_codes):
+        if self.file_all or matches(finding.code, self.file_codes, finding.name):
             return True
         codes = self.by_line.get(finding.line, set())
-        return "*" in codes or matches(finding.code, codes)
+        return "*" in codes or matches(finding.code, codes, finding.name)
 
 
 def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = None) -> Suppressions:
@@ -242,19 +275,19 @@ class Selection:
     severity: Optional[Dict[str, str]] = None
 
     def enabled(self, rule: Rule) -> bool:
-        return matches(rule.code, self.select) and not matches(rule.code, self.ignore)
+        return matches(rule.code, self.select, rule.name) and not matches(rule.code, self.ignore, rule.name)
 
     def severity_of(self, rule: Rule, hit_severity: Optional[str] = None) -> str:
         for key, value in (self.severity or {}).items():
-            if matches(rule.code, [key]):
+            if matches(rule.code, [key], rule.name):
                 return value
         return hit_severity or rule.severity
 
 
 def run_rules(target: str, subject: object, path: str, selection: Selection) -> List[Finding]:
     findings = []
-    for rule in all_rules().values():
-        if rule.target != target or not selection.enabled(rule):
+    for rule in rules_for(target).values():
+        if not selection.enabled(rule):
             continue
         for found in rule.check(subject):
             findings.append(

@@ -7,7 +7,7 @@ from typing import Optional
 
 from initify import shell as shell_module
 from initify import yaml_edit
-from initify.checks.in204_shell_command_without_exec import advice, script_fix
+from initify.checks.kubernetes.in204_shell_command_without_exec import advice, script_fix
 from initify.engine import Fix, Hit
 from initify.pods import hit_at, shell_keeps_signals
 from initify.services import ServiceFacts

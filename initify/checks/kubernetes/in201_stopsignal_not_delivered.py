@@ -3,7 +3,7 @@
 from typing import Iterator, List, Optional
 
 from initify import signals, yaml_edit
-from initify.checks.in207_stopsignal_needs_os import linux_os_edit
+from initify.checks.kubernetes.in207_stopsignal_needs_os import linux_os_edit
 from initify.engine import Fix, Hit
 from initify.manifests import is_mapping
 from initify.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal

@@ -1,0 +1,3 @@
+"""Rules on compose services: `initify.services.ServiceFacts`."""
+
+TARGETS = ("compose-service",)

@@ -1,0 +1,3 @@
+"""Rules on the image a Dockerfile builds: they receive `initify.facts.ImageFacts`."""
+
+TARGETS = ("dockerfile",)

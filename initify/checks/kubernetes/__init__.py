@@ -1,0 +1,3 @@
+"""Rules on Kubernetes pod specs and their containers: `initify.pods.ContainerFacts` / `PodFacts`."""
+
+TARGETS = ("container", "pod")
