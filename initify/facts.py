@@ -109,11 +109,7 @@ class ImageFacts:
     @property
     def pid1(self) -> Optional[Step]:
         """The process that ends up as PID 1 once every `exec` hand-off has happened."""
-        current = None
-        for step in self.chain:
-            if step.pid1:
-                current = step
-        return current
+        return pid1_of(self.chain)
 
     def behind_group_init(self, step: Step) -> bool:
         """Whether `step` runs under an init that signals its child's whole process group.
@@ -540,6 +536,15 @@ def _shell_script_operand(argv: List[str]) -> Optional[str]:
             continue
         return word
     return None
+
+
+def pid1_of(chain: List[Step]) -> Optional[Step]:
+    """The step of a launch chain that ends up as PID 1 once every `exec` hand-off has happened."""
+    current = None
+    for step in chain:
+        if step.pid1:
+            current = step
+    return current
 
 
 def behind_group_init(chain: List[Step], step: Step) -> bool:

@@ -203,6 +203,17 @@ def shell_keeps_signals(analysis: object) -> bool:
     return stops_on_term(analysis)
 
 
+def made_by_override(step: Step, source: str, replaces_all: str, replaces_args: str, image_chain: List[Step]) -> bool:
+    """Whether a manifest put `step` in the launch chain: its `replaces_all` key (Kubernetes
+    `command`, compose `entrypoint`) decided argv, or its `replaces_args` key (`args`, compose
+    `command`) did and the image alone would not run `step`."""
+    if source == replaces_all:
+        return True
+    if source == replaces_args:
+        return step_key(step) not in {step_key(s) for s in image_chain}
+    return False
+
+
 def kill_spelling(signal: str) -> str:
     """`SIGRTMIN+3` -> `-RTMIN+3`, as the `kill` option."""
     return "-" + (signal[3:] if signal.startswith("SIG") else signal)
@@ -242,11 +253,7 @@ class ContainerFacts:
 
     @property
     def pid1(self) -> Optional[Step]:
-        current = None
-        for step in self.chain:
-            if step.pid1:
-                current = step
-        return current
+        return facts_module.pid1_of(self.chain)
 
     @property
     def systemd(self) -> bool:
@@ -255,19 +262,11 @@ class ContainerFacts:
     @property
     def manifest_line(self) -> int:
         """Line of the key that decided argv: `command`, else `args`, else the container."""
-        if self.source == "command":
-            return self.container.line_of("command")
-        if self.source == "args":
-            return self.container.line_of("args")
-        return self.container.line
+        return self.container.line_of(self.source) if self.source in ("command", "args") else self.container.line
 
     def manifest_made(self, step: Step) -> bool:
         """Whether `step` is there because of the manifest (not inherited unchanged from the image)."""
-        if self.source == "command":
-            return True
-        if self.source == "args":
-            return step_key(step) not in {step_key(s) for s in self.image_chain}
-        return False
+        return made_by_override(step, self.source, "command", "args", self.image_chain)
 
     @property
     def image_stop_signal(self) -> Optional[str]:

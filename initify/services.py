@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 from initify import facts as facts_module
 from initify.facts import ImageFacts, Step
-from initify.pods import image_argv_with_args, is_multi_service, is_systemd, step_key
+from initify.pods import image_argv_with_args, is_multi_service, is_systemd, made_by_override
 
 if TYPE_CHECKING:  # only for annotations (see pods.py)
     from initify.compose import ComposeFile, ComposeService
@@ -41,13 +41,7 @@ class ServiceFacts:
 
     @property
     def pid1(self) -> Optional[Step]:
-        if not self.pid1_known:
-            return None
-        current = None
-        for step in self.chain:
-            if step.pid1:
-                current = step
-        return current
+        return facts_module.pid1_of(self.chain) if self.pid1_known else None
 
     @property
     def systemd(self) -> bool:
@@ -66,18 +60,10 @@ class ServiceFacts:
     @property
     def manifest_line(self) -> int:
         """Line of the key that decided argv: `entrypoint`, else `command`, else the service."""
-        if self.source == "entrypoint":
-            return self.service.line_of("entrypoint")
-        if self.source == "command":
-            return self.service.line_of("command")
-        return self.service.line
+        return self.service.line_of(self.source) if self.source in ("entrypoint", "command") else self.service.line
 
     def manifest_made(self, step: Step) -> bool:
-        if self.source == "entrypoint":
-            return True
-        if self.source == "command":
-            return step_key(step) not in {step_key(s) for s in self.image_chain}
-        return False
+        return made_by_override(step, self.source, "entrypoint", "command", self.image_chain)
 
 
 def service_facts(compose: ComposeFile, service: ComposeService, image: Optional[ImageFacts], dockerfile: Optional[str]) -> ServiceFacts:
