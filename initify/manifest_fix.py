@@ -58,7 +58,7 @@ def _findings(item: Loaded, selection: engine.Selection, paired: pairing.Pairing
         for pod in item.pods:
             subjects = []
             for container in pod.containers:
-                image = paired.for_container(container.image, container.role == "container")
+                image = paired.for_container(container.image, container.role == "container", item.path)
                 subject = pods.container_facts(item, pod, container, image.facts if image else None, image.path if image else None, version)
                 subject.stop_signal_field = stop_signal_field
                 subjects.append(subject)

@@ -64,15 +64,12 @@ def _pairing(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Op
     linted = [path for path, found in images.items() if found is not None]
     result = pairing.Pairing(analyse=_analyser(images, options))
     result.explicit = pairing.explicit_images(options.images, list(configured.values()))
-    application_images = [
-        container.image
+    manifest_images = {
+        item.path: [container.image for pod in item.pods for container in pod.containers if container.role == "container"]
         for item, _ in loaded
         if isinstance(item, ManifestFile)
-        for pod in item.pods
-        for container in pod.containers
-        if container.role == "container"
-    ]
-    pairing.automatic(linted, application_images, result)
+    }
+    pairing.automatic(linted, manifest_images, result)
     return result
 
 
@@ -89,7 +86,7 @@ def _lint_manifest(manifest: ManifestFile, selection: engine.Selection, paired: 
     for pod in manifest.pods:
         subjects = []
         for container in pod.containers:
-            image = paired.for_container(container.image, container.role == "container")
+            image = paired.for_container(container.image, container.role == "container", manifest.path)
             subject = pods.container_facts(
                 manifest, pod, container,
                 image.facts if image else None, image.path if image else None, version,

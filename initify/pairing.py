@@ -9,9 +9,11 @@ Three ways, in this order:
    relative to the compose file);
 3. automatic: when no explicit pairing is configured, exactly one Dockerfile is linted and the
    Kubernetes manifests name exactly one application image (containers, not init containers or
-   sidecars), every container running that image is paired with that Dockerfile. Otherwise, when
-   both Dockerfiles and application containers are present, one note says pairing is ambiguous
-   and nothing is paired automatically.
+   sidecars), every container running that image is paired with that Dockerfile. Otherwise a
+   manifest that names exactly one application image is paired with the Dockerfile beside it,
+   when its folder holds exactly one of the linted Dockerfiles (the usual project layout: one
+   image, its Dockerfile and its manifests in one folder). For the manifests left unpaired, one
+   note says pairing is ambiguous.
 
 How a REF matches an image reference (`ref_matches`): a digest is ignored; `docker.io/` and
 `docker.io/library/` are dropped; a REF without a tag matches every tag, one with a tag only that
@@ -78,6 +80,7 @@ class Pairing:
     explicit: List[Tuple[str, str]] = field(default_factory=list)  # (REF, Dockerfile path)
     automatic: Optional[str] = None  # the one Dockerfile for automatic pairing
     automatic_image: Optional[str] = None  # the one application image it pairs with
+    beside: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # manifest -> (Dockerfile, image) in its folder
     notes: List[str] = field(default_factory=list)
 
     def _load(self, path: str) -> Optional[Paired]:
@@ -92,12 +95,15 @@ class Pairing:
                 return self._load(path)
         return None
 
-    def for_container(self, image: Optional[str], application: bool) -> Optional[Paired]:
+    def for_container(self, image: Optional[str], application: bool, manifest_path: Optional[str] = None) -> Optional[Paired]:
         found = self.explicit_for(image)
         if found is not None:
             return found
         if application and self.automatic is not None and image == self.automatic_image:
             return self._load(self.automatic)
+        beside = self.beside.get(os.path.abspath(manifest_path)) if manifest_path else None
+        if application and beside is not None and image == beside[1]:
+            return self._load(beside[0])
         return None
 
     def for_service(self, compose_path: str, image: Optional[str], context: Optional[str], dockerfile: Optional[str]) -> Optional[Paired]:
@@ -132,15 +138,30 @@ def _existing(path: str, what: str) -> str:
     return path
 
 
-def automatic(dockerfiles: List[str], application_images: List[Optional[str]], pairing: Pairing) -> None:
-    """Set up automatic pairing, or add the one ambiguity note."""
-    if pairing.explicit or not dockerfiles or not application_images:
+def automatic(dockerfiles: List[str], manifest_images: Dict[str, List[Optional[str]]], pairing: Pairing) -> None:
+    """Set up automatic pairing (one Dockerfile for all, else by folder), or add one ambiguity note.
+
+    `manifest_images` maps each Kubernetes manifest to the images of its application containers.
+    """
+    manifest_images = {path: images for path, images in manifest_images.items() if images}
+    if pairing.explicit or not dockerfiles or not manifest_images:
         return
-    distinct = sorted({image or "<no image>" for image in application_images})
-    if len(dockerfiles) == 1 and len(distinct) == 1 and application_images[0] is not None:
-        pairing.automatic, pairing.automatic_image = dockerfiles[0], application_images[0]
+    every = sorted({image or "<no image>" for images in manifest_images.values() for image in images})
+    if len(dockerfiles) == 1 and len(every) == 1 and every[0] != "<no image>":
+        pairing.automatic, pairing.automatic_image = dockerfiles[0], every[0]
         return
-    pairing.notes.append(
-        f"pairing is ambiguous ({len(dockerfiles)} Dockerfile(s), {len(distinct)} application image(s)): "
-        f"no manifest is paired with a Dockerfile; use --image REF=path/to/Dockerfile"
-    )
+    unpaired = []
+    for path, images in sorted(manifest_images.items()):
+        folder = os.path.dirname(os.path.abspath(path))
+        beside = [d for d in dockerfiles if os.path.dirname(os.path.abspath(d)) == folder]
+        distinct = set(images)
+        if len(beside) == 1 and len(distinct) == 1 and images[0] is not None:
+            pairing.beside[os.path.abspath(path)] = (beside[0], images[0])
+        else:
+            unpaired.append(path)
+    if unpaired:
+        pairing.notes.append(
+            f"pairing is ambiguous for {len(unpaired)} manifest(s) ({len(dockerfiles)} Dockerfile(s), "
+            f"{len(every)} application image(s)), first {unpaired[0]}: their containers are not paired "
+            f"with a Dockerfile; use --image REF=path/to/Dockerfile"
+        )

@@ -92,6 +92,31 @@ def test_two_dockerfiles_are_ambiguous(tmp_path):
     assert result.findings == [] and len(result.notes) == 1
 
 
+def test_each_manifest_pairs_with_the_one_dockerfile_beside_it(tmp_path):
+    other = workload("Pod", COMMAND_DROPS_TINI.replace("ghcr.io/acme/api", "ghcr.io/acme/worker"), name="worker")
+    write(tmp_path, {
+        "api/Dockerfile": TINI,
+        "api/pod.yaml": workload("Pod", COMMAND_DROPS_TINI),
+        "worker/Dockerfile": TINI,
+        "worker/pod.yaml": other,
+    })
+    result = run([str(tmp_path)], select=["IN206"])
+    assert sorted((Path(f.path).parent.name, f.code) for f in result.findings) == [("api", "IN206"), ("worker", "IN206")]
+    assert result.notes == []
+
+
+def test_a_folder_with_two_dockerfiles_pairs_nothing_and_says_so(tmp_path):
+    paths = write(tmp_path, {
+        "app/Dockerfile": TINI,
+        "app/Dockerfile.debug": TINI,
+        "app/pod.yaml": workload("Pod", COMMAND_DROPS_TINI),
+        "other/Dockerfile": TINI,
+    })
+    result = run([str(tmp_path)], select=["IN206"])
+    assert result.findings == []
+    assert len(result.notes) == 1 and "ambiguous for 1 manifest" in result.notes[0] and paths["app/pod.yaml"] in result.notes[0]
+
+
 def test_compose_build_pairs_with_its_own_dockerfile():
     result = run([str(DATA / "systemd-app" / "compose.yaml")])
     assert sorted(found(result, "IN3")) == [("IN302", 4)]  # STOPSIGNAL SIGRTMIN+3 comes from the Dockerfile
