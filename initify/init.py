@@ -414,17 +414,19 @@ class Init(object):
         return not self.groups
 
     def reap(self) -> None:
-        """Collect every child that exited, orphans included."""
+        """Collect every child that exited, orphans included (a hot loop)."""
+        waitpid, nohang, programs = os.waitpid, os.WNOHANG, self.programs
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status = waitpid(-1, nohang)
             except ChildProcessError:
                 return
             if not pid:
                 return
-            log("reaped %d (status %d)" % (pid, exit_status(status)))
-            if pid in self.programs:
-                self.on_exit(self.programs.pop(pid), exit_status(status))
+            if VERBOSE:
+                say("reaped %d (status %d)" % (pid, exit_status(status)))
+            if pid in programs:
+                self.on_exit(programs.pop(pid), exit_status(status))
             elif pid == self.pre_stop:
                 self.pre_stop = 0
                 held, self.held = self.held, []
@@ -434,7 +436,8 @@ class Init(object):
     def on_signal(self, number: int, sender: int) -> None:
         if number == signal.SIGPIPE and sender == os.getpid():
             return  # our own write to a closed stderr
-        log("received %s" % signal_name(number))
+        if VERBOSE:
+            say("received %s" % signal_name(number))
         target = self.config.rewrite.get(number, number)
         if number in STOP_SIGNALS and not self.stopping and self.status is None:
             self.stopping = True  # the first stop: grace, --pre-stop
@@ -446,7 +449,7 @@ class Init(object):
             self.held.append(target)
             return
         self.forward(target)
-        if number in TTY_STOP_SIGNALS:
+        if number in TTY_STOP_SIGNALS and target:  # rewritten to 0: ignored
             self.suspend(number, target)
 
     def suspend(self, number: int, target: int) -> None:
@@ -493,8 +496,8 @@ class Init(object):
         """Signal each group (only each program with --single-child)."""
         group = to_groups or not self.config.single_child
         for target in list(self.groups if group else self.programs):
-            if number and send(target, number, group):
-                log("forwarded %s to %s %d" % (signal_name(number), "group" if group else "pid", target))
+            if number and send(target, number, group) and VERBOSE:
+                say("forwarded %s to %s %d" % (signal_name(number), "group" if group else "pid", target))
 
 
 def main(argv: "Optional[List[str]]" = None) -> int:

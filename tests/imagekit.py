@@ -348,6 +348,15 @@ def process_state(pid: int) -> str:
         return ""
 
 
+def namespace_pid(pid: int) -> int:
+    """A host process's pid inside its own (innermost) PID namespace (NSpid)."""
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    return pid
+
+
 def children_of(pid: int) -> List[int]:
     """Direct children of a host process (from /proc/PID/task/*/children)."""
     found = []  # type: List[int]

@@ -436,7 +436,7 @@ def test_burst_of_orphans_is_reaped_with_no_zombie_left(pid1, waiter):
     assert len(inside) == count + 2  # init, the app and the orphans
     main = [p for p in imagekit.children_of(init.pid)]
     assert len(main) == count + 1, "orphans are not children of the init"
-    app_pid = [p for p in main if "sys.argv" in read_cmdline(p)][0]
+    app_pid = [p for p in main if imagekit.namespace_pid(p) == 2][0]  # the init's first child
     os.kill(app_pid, signal.SIGUSR1)  # all orphans exit at once
     assert imagekit.wait_until(lambda: len(imagekit.processes_in_pid_namespace(init.pid)) == 2, WAIT), \
         "left: %r" % imagekit.processes_in_pid_namespace(init.pid)
@@ -452,18 +452,19 @@ def test_zombie_count_sees_zombies_under_a_pid_1_that_does_not_reap():
     lazy = "import os, sys, time\nif os.fork() == 0:\n    os.execv(sys.executable, sys.argv[1:])\ntime.sleep(60)\n"
     process = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PY, "-c", lazy, PY, "-c", ORPHANS,
                                 str(count)], stdout=subprocess.PIPE)
+    lazy_pid = 0
     try:
         lines = Lines(process.stdout)
         lines.expect("spawned")
         lazy_pid = imagekit.children_of(process.pid)[0]
-        app_pid = [p for p in imagekit.children_of(lazy_pid) if "sys.argv" in read_cmdline(p)][0]
+        app_pid = [p for p in imagekit.children_of(lazy_pid) if imagekit.namespace_pid(p) == 2][0]
         os.kill(app_pid, signal.SIGUSR1)
         assert imagekit.wait_until(lambda: len(imagekit.zombies_in_pid_namespace(lazy_pid)) == count, WAIT)
     finally:
+        if lazy_pid:
+            os.kill(lazy_pid, signal.SIGKILL)  # from outside: ends the whole namespace
         process.kill()
         process.wait()
-        for pid in imagekit.children_of(process.pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 # --- rewriting ----------------------------------------------------------------------
