@@ -10,7 +10,6 @@ import os
 import queue
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import threading
