@@ -158,10 +158,10 @@ class Pid1(object):
     """initify-init as PID 1 of a fresh PID namespace (unshare --pid --fork)."""
 
     def __init__(self, args: List[str], env: Optional[Dict[str, str]] = None,
-                 prefix: Optional[List[str]] = None) -> None:
+                 prefix: Optional[List[str]] = None, python: str = PY) -> None:
         full_env = dict(os.environ)
         full_env.update(env or {})
-        command = list(prefix or []) + [PY, str(INIT)] + args
+        command = list(prefix or []) + [python, str(INIT)] + args
         self.process = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc"] + command,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env=full_env)
@@ -360,6 +360,26 @@ def test_command_not_executable_exits_126(tmp_path):
 
 
 # --- PID 1: forwarding, exit status, grace --------------------------------------
+
+def other_pythons() -> List[str]:
+    """Other python3 interpreters on this machine (Debian's, pyenv's 3.6+)."""
+    candidates = [Path("/usr/bin/python3")] + sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
+    return [str(path) for path in candidates if os.access(str(path), os.X_OK) and str(path) != PY]
+
+
+@needs_unshare
+@pytest.mark.parametrize("python", other_pythons())
+def test_runs_on_other_pythons(pid1, python):
+    """The file must run on whatever python3 an image has, 3.6 included."""
+    init = pid1(["--", *app(ORPHANS, "20")], python=python)
+    init.out.expect("spawned")
+    app_pid = [p for p in imagekit.children_of(init.pid) if imagekit.namespace_pid(p) == 2][0]
+    os.kill(app_pid, signal.SIGUSR1)  # 20 orphans exit
+    assert imagekit.wait_until(lambda: len(imagekit.processes_in_pid_namespace(init.pid)) == 2, WAIT)
+    init.kill(signal.SIGTERM)
+    assert init.wait() == 0
+    assert init.stderr() == ""
+
 
 @needs_unshare
 @both_waiters
