@@ -138,7 +138,8 @@ class Container:
     def exited(self) -> bool:
         raise NotImplementedError
 
-    def kill(self, signal: str) -> None:
+    def kill(self, signal: str) -> bool:
+        """Send a signal to PID 1; whether the runtime did."""
         raise NotImplementedError
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
@@ -175,9 +176,10 @@ class RuncContainer(Container):
     bundle folder.
     """
 
-    def __init__(self, image: str, args: Optional[List[str]] = None) -> None:
+    def __init__(self, image: str, args: Optional[List[str]] = None, env: Optional[Dict[str, str]] = None) -> None:
         self.image = image
         self.args = args
+        self.extra_env = dict(env or {})
         self.id = "initify-" + uuid.uuid4().hex[:12]
         self.runc = find_tool("runc")
         self.buildah = find_tool("buildah")
@@ -187,6 +189,18 @@ class RuncContainer(Container):
         self.status: Optional[int] = None
 
     def start(self) -> None:
+        self.launch()
+        deadline = time.monotonic() + 60
+        while self.pid() == 0:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeFailure(f"the container exited at once ({self.process.returncode}): {self.output().strip()[-300:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeFailure("the container did not start within 60 s")
+            time.sleep(0.02)
+
+    def launch(self) -> None:
+        """Make the bundle (the image's root file system and config, env added) and start `runc run`."""
         config = image_config(self.image)
         self.bundle = Path(tempfile.mkdtemp(prefix="initify-verify-bundle-"))
         self.work = run([self.buildah, "from", "--pull=never", "--quiet", self.image]).stdout.strip()
@@ -200,19 +214,13 @@ class RuncContainer(Container):
         if not args:
             raise InputError(self.image, "the image has neither Entrypoint nor Cmd")
         env = list(config.get("Env") or ["PATH=" + DEFAULT_PATH])  # type: ignore[arg-type]
+        env += [f"{key}={value}" for key, value in self.extra_env.items()]
         spec["process"].update(args=args, terminal=False, env=env, cwd=config.get("WorkingDir") or "/")
         spec["root"] = {"path": rootfs, "readonly": False}
         spec_path.write_text(json.dumps(spec))
         with open(self.bundle / "stdout", "wb") as out, open(self.bundle / "stderr", "wb") as err:
             self.process = subprocess.Popen([self.runc, "run", "--bundle", str(self.bundle), self.id],
                                             stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while self.pid() == 0:
-            if self.process.poll() is not None:
-                raise RuntimeFailure(f"the container exited at once ({self.process.returncode}): {self.output().strip()[-300:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeFailure("the container did not start within 60 s")
-            time.sleep(0.02)
 
     def _state(self) -> Dict[str, object]:
         result = subprocess.run([self.runc, "state", self.id], capture_output=True, text=True)
@@ -225,8 +233,9 @@ class RuncContainer(Container):
     def exited(self) -> bool:
         return self.process is None or self.process.poll() is not None
 
-    def kill(self, signal: str) -> None:
-        subprocess.run([self.runc, "kill", self.id, str(signal_number(signal))], capture_output=True, timeout=30)
+    def kill(self, signal: str) -> bool:
+        result = subprocess.run([self.runc, "kill", self.id, str(signal_number(signal))], capture_output=True, timeout=30)
+        return result.returncode == 0
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
         assert self.bundle is not None
@@ -304,8 +313,9 @@ class PodmanContainer(Container):
     def exited(self) -> bool:
         return self._inspect("{{.State.Running}}") != "true"
 
-    def kill(self, signal: str) -> None:
-        subprocess.run([self.podman, "kill", "--signal", str(signal_number(signal)), self.id], capture_output=True, timeout=30)
+    def kill(self, signal: str) -> bool:
+        result = subprocess.run([self.podman, "kill", "--signal", str(signal_number(signal)), self.id], capture_output=True, timeout=30)
+        return result.returncode == 0
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
         try:
