@@ -1,17 +1,23 @@
 """Real images and containers for tests: debootstrap, buildah, runc.
 
 Plain functions, reusable by any test that needs to build an image and watch a
-container start and stop:
+container start and stop. What the package itself does (OCI bundle from an
+image, runc run/kill/wait/delete, scanning a PID namespace) is
+``initify.runtime``'s; this module adds what only tests need:
 
 - ``have(tool)`` / ``missing_tools(*tools)``: is a tool installed (skip only then).
 - ``base_image()``: a cached Debian image with python3-minimal, made with
   debootstrap and imported with buildah; built once, reused across runs.
+  ``require_base_image()``: the same in a pytest fixture, skipping when the
+  tools to run or make it are missing.
+- ``APP`` / ``ENTRYPOINT_SCRIPT``: an app that handles SIGTERM and an
+  entrypoint script that traps TERM but never passes it on.
 - ``build_image(context, tag)``: ``buildah bud --isolation chroot``.
 - ``Container`` / ``run_container(image)``: run an image with runc (no podman),
   ``signal()`` it from outside as a runtime does, ``wait()`` for its exit
   status, ``is_running()``, ``stop_and_time()``, ``remove()``.
-- ``zombies_in_pid_namespace(pid)``: zombie processes that share pid's PID
-  namespace, seen from the host's /proc.
+- ``zombies_in_pid_namespace(pid)`` (initify.runtime's): zombie processes
+  that share pid's PID namespace, seen from the host's /proc.
 
 Everything is cached under ``$INITIFY_TEST_CACHE`` (default
 ``~/.cache/initify-tests``) and guarded by a file lock, so parallel test runs
@@ -19,17 +25,16 @@ share one debootstrap.
 """
 
 import fcntl
-import json
 import os
 import shutil
-import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from initify import runtime
 
 CACHE_DIR = Path(os.environ.get("INITIFY_TEST_CACHE", str(Path.home() / ".cache" / "initify-tests")))
 BASE_SUITE = "bookworm"
@@ -37,13 +42,23 @@ BASE_PACKAGES = ("python3-minimal",)
 BASE_IMAGE = "localhost/initify-test-base:bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
+# What initify.runtime already does, under the names the tests use.
+image_config = runtime.image_config
+processes_in_pid_namespace = runtime.processes_in_pid_namespace
+zombies_in_pid_namespace = runtime.zombies_in_pid_namespace
+process_state = runtime.process_state
+signal_number = runtime.signal_number
+
 
 # --- tools ----------------------------------------------------------------
 
 def have(tool: str) -> bool:
     """Whether an executable is on PATH (sbin directories included)."""
-    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/local/sbin"
-    return shutil.which(tool, path=path) is not None
+    try:
+        runtime.find_tool(tool)
+    except runtime.ToolMissing:
+        return False
+    return True
 
 
 def missing_tools(*tools: str) -> List[str]:
@@ -149,6 +164,41 @@ def base_image(image: str = BASE_IMAGE) -> str:
     return image
 
 
+def require_base_image() -> str:
+    """base_image() for a pytest fixture: skips when buildah or runc is missing, or
+    debootstrap when the base image is not made yet."""
+    import pytest  # here: bench/ imports this module without pytest
+
+    missing = missing_tools("buildah", "runc")
+    if not missing and not image_exists(BASE_IMAGE):
+        missing = missing_tools("debootstrap")
+    if missing:
+        pytest.skip("not installed: %s" % ", ".join(missing))
+    return base_image()
+
+
+# An app that handles SIGTERM (prints, exits 0); "app: ready" once it listens.
+APP = """\
+import signal, sys
+def stop(number, frame):
+    print("app: handled SIGTERM", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("app: ready", flush=True)
+while True:
+    signal.pause()
+"""
+
+# A common entrypoint script: it traps TERM for its own clean-up but never passes it on, so
+# without an init the app (its child) never hears of it; `exec` cannot be added either (the trap
+# would be lost).
+ENTRYPOINT_SCRIPT = """\
+#!/bin/sh
+trap 'echo "entrypoint: TERM trapped"' TERM
+python3 /app.py
+"""
+
+
 def build_image(context: Path, tag: str, dockerfile: Optional[Path] = None,
                 build_args: Optional[Dict[str, str]] = None) -> str:
     """Build context (a directory with a Dockerfile) with buildah; the tag.
@@ -170,68 +220,31 @@ def remove_image(image: str) -> None:
     subprocess.run(["buildah", "rmi", "-f", image], capture_output=True)
 
 
-def image_config(image: str) -> dict:
-    """The OCI config of an image: Entrypoint, Cmd, Env, WorkingDir, StopSignal..."""
-    text = run(["buildah", "inspect", "--type", "image", image]).stdout
-    return json.loads(text).get("OCIv1", {}).get("config") or {}
-
-
 # --- containers with runc -------------------------------------------------
 
-class Container(object):
+class Container(runtime.RuncContainer):
     """One runc container run in the foreground by a `runc run` child process.
 
-    runc relays the container's exit status as its own (128+N when killed
-    by signal N), so wait() gives the container's status. Signals are sent
-    with `runc kill`, i.e. to the container's PID 1 from outside, as a
-    container runtime does on stop.
+    initify.runtime.RuncContainer makes the bundle, runs, signals, waits and
+    removes; this adds what tests want. runc relays the container's exit
+    status as its own (128+N when killed by signal N), so wait() gives the
+    container's status. Signals are sent with `runc kill`, i.e. to the
+    container's PID 1 from outside, as a container runtime does on stop.
     """
 
     def __init__(self, image: str, args: Optional[List[str]] = None,
                  env: Optional[Dict[str, str]] = None) -> None:
-        self.image = image
+        super().__init__(image, args, env)
         self.id = "initify-test-" + uuid.uuid4().hex[:12]
-        self.bundle = Path(tempfile.mkdtemp(prefix="initify-bundle-"))
-        self.work = None  # type: Optional[str]
-        self.process = None  # type: Optional[subprocess.Popen]
-        self.status = None  # type: Optional[int]
-        self.stdout_path = self.bundle / "stdout"
-        self.stderr_path = self.bundle / "stderr"
-        self.args = args
-        self.env = env or {}
 
     def start(self) -> "Container":
-        """Create the bundle from the image and start it; returns self."""
-        config = image_config(self.image)
-        self.work = run(["buildah", "from", "--pull=never", self.image]).stdout.strip()
-        rootfs = run(["buildah", "mount", self.work]).stdout.strip()
-        run(["runc", "spec", "--bundle", str(self.bundle)])
-        spec_path = self.bundle / "config.json"
-        spec = json.loads(spec_path.read_text())
-        args = self.args or (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
-        env = list(config.get("Env") or ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
-        env += ["%s=%s" % item for item in self.env.items()]
-        spec["process"].update(args=args, terminal=False, env=env, cwd=config.get("WorkingDir") or "/")
-        spec["root"] = {"path": rootfs, "readonly": False}
-        spec_path.write_text(json.dumps(spec))
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(["runc", "run", "--bundle", str(self.bundle), self.id],
-                                            stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        """Create the bundle from the image and start it, without waiting; returns self."""
+        self.launch()
         return self
 
     def state(self) -> str:
         """runc's status for the container: creating, created, running, stopped, or gone."""
-        result = subprocess.run(["runc", "state", self.id], capture_output=True, text=True)
-        if result.returncode != 0:
-            return "gone"
-        return json.loads(result.stdout).get("status", "gone")
-
-    def pid(self) -> int:
-        """The host pid of the container's PID 1 (0 when not running)."""
-        result = subprocess.run(["runc", "state", self.id], capture_output=True, text=True)
-        if result.returncode != 0:
-            return 0
-        return int(json.loads(result.stdout).get("pid", 0))
+        return str(self._state().get("status", "gone"))
 
     def wait_running(self, timeout: float = 60) -> None:
         """Wait until runc reports the container running."""
@@ -257,20 +270,20 @@ class Container(object):
             raise TimeoutError("%r not in the container's output: %r" % (text, self.output()))
 
     def is_running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return not self.exited()
 
     def signal(self, name: str = "TERM") -> None:
-        """Send a signal (name without SIG) to the container's PID 1 with runc kill."""
-        run(["runc", "kill", self.id, name], timeout=30)
+        """Send a signal (name without SIG) to the container's PID 1 with runc kill; raise if runc failed."""
+        if not self.kill(name):
+            raise RuntimeError("runc kill %s %s failed" % (self.id, name))
 
     def wait(self, timeout: Optional[float] = None) -> Optional[int]:
-        """The container's exit status, or None if still running after timeout."""
-        assert self.process is not None
-        try:
-            self.status = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        return self.status
+        """The container's exit status, or None if still running after timeout (None: no limit)."""
+        if timeout is None:
+            assert self.process is not None
+            self.status = self.process.wait()
+            return self.status
+        return super().wait(timeout)
 
     def stop_and_time(self, name: str = "TERM", timeout: float = 60) -> Tuple[Optional[int], float]:
         """Signal the container and wait: (status or None, seconds waited)."""
@@ -278,30 +291,6 @@ class Container(object):
         self.signal(name)
         status = self.wait(timeout)
         return status, time.monotonic() - started
-
-    def output(self) -> str:
-        """What the container wrote to stdout and stderr so far."""
-        return self.stdout_path.read_text(errors="replace") + self.stderr_path.read_text(errors="replace")
-
-    def remove(self) -> None:
-        """Kill and delete the container, its working copy and bundle."""
-        subprocess.run(["runc", "delete", "-f", self.id], capture_output=True)
-        if self.process is not None:
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.work:
-            subprocess.run(["buildah", "umount", self.work], capture_output=True)
-            subprocess.run(["buildah", "rm", self.work], capture_output=True)
-        shutil.rmtree(self.bundle, ignore_errors=True)
-
-    def __enter__(self) -> "Container":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 def run_container(image: str, args: Optional[List[str]] = None,
@@ -311,41 +300,12 @@ def run_container(image: str, args: Optional[List[str]] = None,
 
 
 # --- processes seen from the host --------------------------------------------
+# processes_in_pid_namespace, zombies_in_pid_namespace and process_state are
+# initify.runtime's (imported above); these are for tests only.
 
 def pid_namespace(pid: int) -> str:
     """The PID namespace id of a process (readlink /proc/PID/ns/pid)."""
     return os.readlink("/proc/%d/ns/pid" % pid)
-
-
-def processes_in_pid_namespace(pid: int) -> Dict[int, str]:
-    """Host pid -> state letter (R, S, Z, T...) of every process in pid's PID namespace."""
-    namespace = pid_namespace(pid)
-    found = {}  # type: Dict[int, str]
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if os.readlink("/proc/%s/ns/pid" % entry) != namespace:
-                continue
-            with open("/proc/%s/stat" % entry) as stat:
-                found[int(entry)] = stat.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-    return found
-
-
-def zombies_in_pid_namespace(pid: int) -> List[int]:
-    """Host pids of the zombies in pid's PID namespace."""
-    return [p for p, state in processes_in_pid_namespace(pid).items() if state == "Z"]
-
-
-def process_state(pid: int) -> str:
-    """The state letter of a host process, or '' when it no longer exists."""
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return ""
 
 
 def namespace_pid(pid: int) -> int:
@@ -378,8 +338,3 @@ def wait_until(predicate, timeout: float = 30, interval: float = 0.01) -> bool:
             return bool(value)
         time.sleep(interval)
 
-
-def signal_number(name: str) -> int:
-    """TERM or SIGTERM as a number."""
-    name = name.upper()
-    return int(getattr(signal, name if name.startswith("SIG") else "SIG" + name))

@@ -49,12 +49,7 @@ def leftovers():
 
 @pytest.fixture(scope="module")
 def base():
-    missing = imagekit.missing_tools("buildah", "runc")
-    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
-        missing = imagekit.missing_tools("debootstrap")
-    if missing:
-        pytest.skip("not installed: %s" % ", ".join(missing))
-    return imagekit.base_image()
+    return imagekit.require_base_image()
 
 
 @pytest.fixture

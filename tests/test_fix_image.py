@@ -20,25 +20,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 GRACE = 5.0
 
-APP = """\
-import signal, sys
-def stop(number, frame):
-    print("app: handled SIGTERM", flush=True)
-    sys.exit(0)
-signal.signal(signal.SIGTERM, stop)
-print("app: ready", flush=True)
-while True:
-    signal.pause()
-"""
-
-# Traps TERM for itself and never passes it on: `exec` cannot be added (the trap would be lost),
-# so the fix has to put an init in front.
-ENTRYPOINT_SCRIPT = """\
-#!/bin/sh
-trap 'echo "entrypoint: TERM trapped"' TERM
-python3 /app.py
-"""
-
 DOCKERFILE = """\
 FROM {base}
 COPY app.py /app.py
@@ -49,17 +30,12 @@ CMD /entrypoint.sh
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
-    missing = imagekit.missing_tools("buildah", "runc")
-    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
-        missing = imagekit.missing_tools("debootstrap")
-    if missing:
-        pytest.skip("not installed: %s" % ", ".join(missing))
-    base = imagekit.base_image()
+    base = imagekit.require_base_image()
     built = {}
     for name in ("original", "fixed"):
         context = tmp_path_factory.mktemp(name)
-        (context / "app.py").write_text(APP)
-        (context / "entrypoint.sh").write_text(ENTRYPOINT_SCRIPT)
+        (context / "app.py").write_text(imagekit.APP)
+        (context / "entrypoint.sh").write_text(imagekit.ENTRYPOINT_SCRIPT)
         (context / "Dockerfile").write_text(DOCKERFILE.format(base=base))
         if name == "fixed":
             env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -20,25 +20,6 @@ pytestmark = pytest.mark.slow
 INIT = Path(__file__).resolve().parent.parent / "initify" / "init.py"
 GRACE = 5.0  # the runtime's grace in these tests (docker's default is 10 s)
 
-APP = """\
-import signal, sys
-def stop(number, frame):
-    print("app: handled SIGTERM", flush=True)
-    sys.exit(0)
-signal.signal(signal.SIGTERM, stop)
-print("app: ready", flush=True)
-while True:
-    signal.pause()
-"""
-
-# A common entrypoint script: it traps TERM for its own clean-up but never
-# passes it on, so without an init the app (its child) never hears of it.
-ENTRYPOINT_SCRIPT = """\
-#!/bin/sh
-trap 'echo "entrypoint: TERM trapped"' TERM
-python3 /app.py
-"""
-
 COMMON = """\
 FROM {base}
 COPY app.py /app.py
@@ -54,15 +35,10 @@ WITH_INIT = COMMON + 'ENTRYPOINT ["initify-init", "--"]\n'
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
     """(image with the init, same image without it), built once per module."""
-    missing = imagekit.missing_tools("buildah", "runc")
-    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
-        missing = imagekit.missing_tools("debootstrap")
-    if missing:
-        pytest.skip("not installed: %s" % ", ".join(missing))
-    base = imagekit.base_image()
+    base = imagekit.require_base_image()
     context = tmp_path_factory.mktemp("init-image")
-    (context / "app.py").write_text(APP)
-    (context / "entrypoint.sh").write_text(ENTRYPOINT_SCRIPT)
+    (context / "app.py").write_text(imagekit.APP)
+    (context / "entrypoint.sh").write_text(imagekit.ENTRYPOINT_SCRIPT)
     shutil.copy(INIT, context / "initify-init")
     built = []
     for name, text in (("with-init", WITH_INIT), ("without-init", WITHOUT_INIT)):

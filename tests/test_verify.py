@@ -55,12 +55,7 @@ def live_processes():
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
-    missing = imagekit.missing_tools("buildah", "runc")
-    if not missing and not imagekit.image_exists(imagekit.BASE_IMAGE):
-        missing = imagekit.missing_tools("debootstrap")
-    if missing:
-        pytest.skip("not installed: %s" % ", ".join(missing))
-    base = imagekit.base_image()
+    base = imagekit.require_base_image()
     context = tmp_path_factory.mktemp("verify")
     (context / "app.py").write_text((SAMPLES / "python-shell-form" / "app.py").read_text())
     (context / "zombie.py").write_text(ZOMBIE_MAKER)
