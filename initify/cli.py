@@ -45,6 +45,17 @@ def _image_pairs(images: Tuple[str, ...]) -> Dict[str, str]:
     return pairs
 
 
+def _build_args(values: Tuple[str, ...]) -> Dict[str, str]:
+    """`--build-arg NAME=VALUE` values as a dict."""
+    arguments: Dict[str, str] = {}
+    for item in values:
+        if "=" not in item:
+            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        arguments[name] = value
+    return arguments
+
+
 def _check_version(k8s_version: Optional[str]) -> None:
     if k8s_version is not None:
         from initify.pods import parse_version
@@ -85,12 +96,7 @@ def _shared_settings(
     """Checked values of the shared options, as keyword arguments of lint.Options/FixOptions."""
     selected, ignored = _codes(select), _codes(ignore)
     _check_codes(selected + ignored)
-    arguments = {}
-    for item in build_args:
-        if "=" not in item:
-            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        arguments[name] = value
+    arguments = _build_args(build_args)
     _check_version(k8s_version)
     return {
         "select": selected or None,
@@ -240,12 +246,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
     positional = list(args[: len(args) - len(engine_args)])
     if len(positional) > 1:
         raise _fail(f"one build context expected, got {' '.join(positional)} (engine arguments go after --)")
-    arguments = {}
-    for item in build_args:
-        if "=" not in item:
-            raise _fail(f"--build-arg needs NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        arguments[name] = value
+    arguments = _build_args(build_args)
     options = build_module.BuildOptions(
         context=positional[0] if positional else ".", dockerfile=dockerfile, tags=list(tags), engine=engine,
         init=init, fix=not no_fix, target=target, build_args=arguments, engine_args=engine_args,

@@ -16,7 +16,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from initify import facts as facts_module
 from initify import signals
@@ -212,6 +212,17 @@ def made_by_override(step: Step, source: str, replaces_all: str, replaces_args: 
     if source == replaces_args:
         return step_key(step) not in {step_key(s) for s in image_chain}
     return False
+
+
+def shells_without_exec(subject: object) -> Iterator[Step]:
+    """The `sh -c` steps a manifest put in the launch chain whose script neither execs its last
+    command nor stops on SIGTERM by itself (for ContainerFacts and compose ServiceFacts alike)."""
+    for step in subject.chain:  # type: ignore[attr-defined]
+        if step.kind != "shell" or step.script is None or not subject.manifest_made(step):  # type: ignore[attr-defined]
+            continue
+        analysis = step.analysis
+        if getattr(analysis, "ok", False) and not analysis.ends_with_exec and not shell_keeps_signals(analysis):
+            yield step
 
 
 def kill_spelling(signal: str) -> str:

@@ -9,7 +9,7 @@ from initify import shell as shell_module
 from initify import yaml_edit
 from initify.checks.kubernetes.in204_shell_command_without_exec import advice, script_fix
 from initify.engine import Fix, Hit
-from initify.pods import hit_at, shell_keeps_signals
+from initify.pods import hit_at, shells_without_exec
 from initify.services import ServiceFacts
 
 CODE = "IN301"
@@ -40,12 +40,8 @@ def _fix(subject: ServiceFacts, script: str) -> Optional[Fix]:
 def check(subject: ServiceFacts) -> Iterator[Hit]:
     if subject.image is not None and subject.image.windows:
         return
-    for step in subject.chain:
-        if step.kind != "shell" or step.script is None or not subject.manifest_made(step):
-            continue
+    for step in shells_without_exec(subject):
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or shell_keeps_signals(analysis):
-            continue
         found = hit_at(
             subject.compose.text, subject.manifest_line,
             f"service {subject.service.name!r}: `{step.argv[0]} -c` does not exec its last command: the shell "

@@ -6,7 +6,7 @@ from initify import shell as shell_module
 from initify import yaml_edit
 from initify.engine import Fix, Hit
 from initify.manifests import is_sequence
-from initify.pods import ContainerFacts, hit_at, shell_keeps_signals
+from initify.pods import ContainerFacts, hit_at, shells_without_exec
 
 CODE = "IN204"
 NAME = "shell-command-without-exec"
@@ -43,12 +43,8 @@ def script_fix(loaded: Any, owners: List[Tuple[Any, str]], script: str) -> Optio
 def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows:
         return
-    for step in subject.chain:
-        if step.kind != "shell" or step.script is None or not subject.manifest_made(step):
-            continue
+    for step in shells_without_exec(subject):
         analysis = step.analysis
-        if not getattr(analysis, "ok", False) or analysis.ends_with_exec or shell_keeps_signals(analysis):
-            continue
         line = subject.manifest_line
         where = "is PID 1" if step.pid1 else "sits between PID 1 and the app"
         found = hit_at(
