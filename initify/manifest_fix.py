@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from typing import Dict, List, Optional, Tuple, Union
 
-from initify import discover, engine, pairing, pods, services
+from initify import discover, engine, pairing
 from initify.compose import ComposeFile, load_compose
 from initify.errors import InputError
-from initify.manifest_lint import _k8s_version, _pairing
+from initify.manifest_lint import _k8s_version, _pairing, findings_for
 from initify.manifests import ManifestFile, load_manifest
 
 Loaded = Union[ManifestFile, ComposeFile]
@@ -52,27 +52,6 @@ def _load(path: str, kind: str, text: str) -> Loaded:
     return load_manifest(path, text)
 
 
-def _findings(item: Loaded, selection: engine.Selection, paired: pairing.Pairing, version: Tuple[int, int], stop_signal_field: bool) -> List[engine.Finding]:
-    found: List[engine.Finding] = []
-    if isinstance(item, ManifestFile):
-        for pod in item.pods:
-            subjects = []
-            for container in pod.containers:
-                image = paired.for_container(container.image, container.role == "container", item.path)
-                subject = pods.container_facts(item, pod, container, image.facts if image else None, image.path if image else None, version)
-                subject.stop_signal_field = stop_signal_field
-                subjects.append(subject)
-                found.extend(engine.run_rules("container", subject, item.path, selection))
-            found.extend(engine.run_rules("pod", pods.pod_facts(item, pod, subjects, version), item.path, selection))
-    else:
-        for service in item.services:
-            image = paired.for_service(item.path, service.image, service.build_context, service.dockerfile)
-            subject = services.service_facts(item, service, image.facts if image else None, image.path if image else None)
-            found.extend(engine.run_rules("compose-service", subject, item.path, selection))
-    suppressions = engine.read_suppressions(item.text)
-    return [f for f in found if not suppressions.suppressed(f)]
-
-
 def plan_yaml(plan: object, entries: List[Entry], dockerfiles: List[str], options: object) -> None:
     """Plan the fixes of every manifest and compose file in `entries` into `plan` (a fix.Plan)."""
     from initify import fix as fix_module
@@ -103,13 +82,13 @@ def plan_yaml(plan: object, entries: List[Entry], dockerfiles: List[str], option
         for _ in range(fix_module.MAX_PASSES):
             if current is None:
                 current = _load(state.path, kind, state.text)
-            findings = _findings(current, selection, paired, version, stop_signal_field)
+            findings = findings_for(current, selection, paired, version, stop_signal_field)
             changed, remaining = fix_module._apply_fixes(plan, state, findings, options)  # type: ignore[arg-type]
             current = None
             if not changed:
                 break
         else:
-            remaining = _findings(_load(state.path, kind, state.text), selection, paired, version, stop_signal_field)
+            remaining = findings_for(_load(state.path, kind, state.text), selection, paired, version, stop_signal_field)
         unsafe_ok = bool(getattr(options, "unsafe_fixes", False))
         plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or unsafe_ok))  # type: ignore[attr-defined]
     plan.notes.extend(note for note in paired.notes if note not in plan.notes)  # type: ignore[attr-defined]

@@ -81,29 +81,35 @@ def _k8s_version(options: "Options") -> Tuple[int, int]:
         raise InputError("--k8s-version", str(error)) from None
 
 
-def _lint_manifest(manifest: ManifestFile, selection: engine.Selection, paired: pairing.Pairing, version: Tuple[int, int]) -> List[engine.Finding]:
+def findings_for(
+    item: Loaded,
+    selection: engine.Selection,
+    paired: pairing.Pairing,
+    version: Tuple[int, int],
+    stop_signal_field: bool = False,
+) -> List[engine.Finding]:
+    """Findings of one manifest or compose file, suppressions applied (used by lint and fix)."""
     found: List[engine.Finding] = []
-    for pod in manifest.pods:
-        subjects = []
-        for container in pod.containers:
-            image = paired.for_container(container.image, container.role == "container", manifest.path)
-            subject = pods.container_facts(
-                manifest, pod, container,
-                image.facts if image else None, image.path if image else None, version,
-            )
-            subjects.append(subject)
-            found.extend(engine.run_rules("container", subject, manifest.path, selection))
-        found.extend(engine.run_rules("pod", pods.pod_facts(manifest, pod, subjects, version), manifest.path, selection))
-    return found
-
-
-def _lint_compose(compose_file: ComposeFile, selection: engine.Selection, paired: pairing.Pairing) -> List[engine.Finding]:
-    found: List[engine.Finding] = []
-    for service in compose_file.services:
-        image = paired.for_service(compose_file.path, service.image, service.build_context, service.dockerfile)
-        subject = services.service_facts(compose_file, service, image.facts if image else None, image.path if image else None)
-        found.extend(engine.run_rules("compose-service", subject, compose_file.path, selection))
-    return found
+    if isinstance(item, ManifestFile):
+        for pod in item.pods:
+            subjects = []
+            for container in pod.containers:
+                image = paired.for_container(container.image, container.role == "container", item.path)
+                subject = pods.container_facts(
+                    item, pod, container,
+                    image.facts if image else None, image.path if image else None, version,
+                )
+                subject.stop_signal_field = stop_signal_field
+                subjects.append(subject)
+                found.extend(engine.run_rules("container", subject, item.path, selection))
+            found.extend(engine.run_rules("pod", pods.pod_facts(item, pod, subjects, version), item.path, selection))
+    else:
+        for service in item.services:
+            image = paired.for_service(item.path, service.image, service.build_context, service.dockerfile)
+            subject = services.service_facts(item, service, image.facts if image else None, image.path if image else None)
+            found.extend(engine.run_rules("compose-service", subject, item.path, selection))
+    suppressions = engine.read_suppressions(item.text)
+    return [f for f in found if not suppressions.suppressed(f)]
 
 
 def lint_yaml_files(
@@ -117,10 +123,5 @@ def lint_yaml_files(
     paired = _pairing(loaded, images, options)
     for item, selection in loaded:
         result.files += 1
-        if isinstance(item, ManifestFile):
-            found = _lint_manifest(item, selection, paired, version)
-        else:
-            found = _lint_compose(item, selection, paired)
-        suppressions = engine.read_suppressions(item.text)
-        result.findings.extend(f for f in found if not suppressions.suppressed(f))
+        result.findings.extend(findings_for(item, selection, paired, version))
     result.notes.extend(paired.notes)
