@@ -299,9 +299,7 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     dockerfile = find_dockerfile(context, options.dockerfile)
     with open(dockerfile, encoding="utf-8", errors="replace") as handle:
         original = handle.read()
-    from initify import pods
-
-    base = pods.root_base(_final_facts(original, dockerfile, options, context))
+    base = _final_facts(original, dockerfile, options, context).base_image
     probe = probe_base(base) if options.fix else None
     init, init_reason = choose_init(options.init, probe) if probe is not None else ("none", "--no-fix")
     probed = knowledge.Base(base, probe.python3, probe.package_manager) if probe is not None and probe.found else None

@@ -111,6 +111,11 @@ class ImageFacts:
         """The process that ends up as PID 1 once every `exec` hand-off has happened."""
         return pid1_of(self.chain)
 
+    @property
+    def base_image(self) -> str:
+        """The external image the shipped stage is built on (following `FROM earlier-stage`)."""
+        return _lineage(self.final)[0].base
+
     def behind_group_init(self, step: Step) -> bool:
         """Whether `step` runs under an init that signals its child's whole process group.
 
@@ -348,7 +353,7 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
-def _inside(path: str, root: str) -> bool:
+def inside_folder(path: str, root: str) -> bool:
     """Whether `path`, symlinks resolved, stays inside `root` (symlinks resolved too)."""
     real_root = _real(root)
     real = os.path.realpath(path)
@@ -364,9 +369,9 @@ def _read_context_file(context_dir: str, relative: str) -> Optional[Tuple[str, s
     """(absolute path, text) of a context file, or None: outside the context, missing, binary."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
     planned = PLANNED_FILES.get(os.path.abspath(candidate))
-    if planned is not None and _inside(candidate, context_dir):
+    if planned is not None and inside_folder(candidate, context_dir):
         return candidate, planned
-    if not os.path.isfile(candidate) or not _inside(candidate, context_dir):
+    if not os.path.isfile(candidate) or not inside_folder(candidate, context_dir):
         return None
     try:
         with open(candidate, "rb") as handle:

@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 from initify import config as config_module
 from initify import knowledge
 from initify import discover, engine
+from initify.facts import inside_folder
 from initify.errors import InputError
 from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, selection_for
 
@@ -324,12 +325,6 @@ def _split_lf(text: str) -> List[str]:
     return lines
 
 
-def _inside(path: str, root: str) -> bool:
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root + os.sep)
-
-
 def write(plan_: Plan) -> None:
     """Write every changed file atomically (temp file in the same folder, then rename).
 
@@ -337,7 +332,7 @@ def write(plan_: Plan) -> None:
     inside the project folder. Every target is checked before the first write."""
     changed = plan_.changed()
     for state in changed:
-        if not _inside(state.path, state.root):
+        if not inside_folder(state.path, state.root):
             raise InputError(state.display, "refusing to write through a symlink that leaves the project")
     for state in changed:
         target = os.path.realpath(state.path)

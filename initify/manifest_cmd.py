@@ -32,7 +32,6 @@ from initify.pods import (
     minimal_base,
     newest_known_version,
     parse_version,
-    root_base,
 )
 
 KINDS = {"Pod": "v1", "Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1"}
@@ -80,9 +79,9 @@ def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str]:
     if facts.stopsignal is not None and facts.stopsignal.name:
         return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
     known = knowledge.load()
-    inherited = known.image_stop_signal(root_base(facts))
+    inherited = known.image_stop_signal(facts.base_image)
     if inherited is not None:
-        return inherited, f"The base image {root_base(facts)} sets STOPSIGNAL {inherited}"
+        return inherited, f"The base image {facts.base_image} sets STOPSIGNAL {inherited}"
     if pid1 is not None and pid1.kind == "program" and pid1.argv:
         daemon = known.daemon_for(pid1.argv[0])
         if daemon is not None:

@@ -94,19 +94,11 @@ def image_argv_with_args(image: ImageFacts, args: List[str]) -> List[str]:
     return list(entrypoint.argv) + list(args)
 
 
-def root_base(image: ImageFacts) -> str:
-    """The external base image of the shipped stage (following `FROM earlier-stage`)."""
-    stage = image.final
-    while stage.parent is not None:
-        stage = stage.parent
-    return stage.base
-
-
 def minimal_base(image: Optional[ImageFacts]) -> Optional[str]:
     """The base image when it is scratch or distroless (no shell, no kill, no sleep); else None."""
     if image is None:
         return None
-    base = root_base(image)
+    base = image.base_image
     if base.lower() == "scratch" or "distroless" in base.lower():
         return base
     return None

@@ -214,16 +214,9 @@ _PACKAGE_INSTALL = {
 }
 
 
-def root_base(facts: ImageFacts) -> str:
-    stage = facts.final
-    while stage.parent is not None:
-        stage = stage.parent
-    return stage.base
-
-
 def known_base(facts: ImageFacts) -> Optional[knowledge.Base]:
     """What is known of the base image: a probe of the real image, else the knowledge table."""
-    return facts.fix_base or knowledge.load().base_for(root_base(facts))
+    return facts.fix_base or knowledge.load().base_for(facts.base_image)
 
 
 def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
@@ -234,13 +227,13 @@ def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
     base = known_base(facts)
     if choice != "auto":
         if choice in ("tini", "dumb-init") and (base is None or base.package_manager not in _PACKAGE_INSTALL):
-            return None, f"the package manager of {root_base(facts)} is unknown; use --init python"
+            return None, f"the package manager of {facts.base_image} is unknown; use --init python"
         return choice, f"--init {choice}"
     if base is not None and base.python3:
-        return "python", f"{root_base(facts)} has python3"
+        return "python", f"{facts.base_image} has python3"
     if base is not None and base.package_manager in _PACKAGE_INSTALL:
         return "tini", f"tini from {base.package_manager}"
-    return None, f"nothing is known about {root_base(facts)}: pass --init python|tini|dumb-init"
+    return None, f"nothing is known about {facts.base_image}: pass --init python|tini|dumb-init"
 
 
 def _rewrite_options(facts: ImageFacts) -> List[str]:

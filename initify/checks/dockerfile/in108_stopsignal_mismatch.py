@@ -5,7 +5,7 @@ from typing import Iterator, Optional
 from initify import knowledge, signals
 from initify import rewrite
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts, Stage, Step
+from initify.facts import ImageFacts, Step
 
 CODE = "IN108"
 NAME = "stopsignal-mismatch"
@@ -34,17 +34,9 @@ def _rewritten(init_step: Optional[Step], signal: str) -> str:
     return signal
 
 
-def _root(facts: ImageFacts) -> Stage:
-    """The stage of the final stage's lineage that is built FROM an external image."""
-    stage = facts.final
-    while stage.parent is not None:
-        stage = stage.parent
-    return stage
-
-
 def inherited_stop_signal(facts: ImageFacts) -> Optional[str]:
     """The STOPSIGNAL the external base image is known to set (None when unknown or none)."""
-    return knowledge.load().image_stop_signal(_root(facts).base)
+    return knowledge.load().image_stop_signal(facts.base_image)
 
 
 def check(facts: ImageFacts) -> Iterator[Hit]:
@@ -65,7 +57,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     inherited = inherited_stop_signal(facts) if facts.stopsignal is None else None
     if inherited is not None:
         sent = inherited
-        got = f"STOPSIGNAL {inherited} from its base image {_root(facts).base}"
+        got = f"STOPSIGNAL {inherited} from its base image {facts.base_image}"
     delivered = _rewritten(pid1 if pid1 is not None and pid1.kind == "init" else None, sent)
     if delivered == daemon.stop_signal:
         return
