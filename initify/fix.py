@@ -20,7 +20,7 @@ from initify import knowledge
 from initify import discover, engine
 from initify.facts import inside_folder
 from initify.errors import InputError
-from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, selection_for
+from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, image_findings, selection_for
 
 MAX_PASSES = 5
 
@@ -141,16 +141,8 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
     parsed = dockerfile_module.parse(state.text, state.display)
     facts_module.PLANNED_FILES.clear()
     facts_module.PLANNED_FILES.update({p: f.text for p, f in plan.files.items() if f.text != f.original})
-    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=options.context or state.root, build_args=options.build_args)
-    if facts is None:
-        if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
-            raise InputError(state.display, f"no build stage named {options.target!r}")
-        return None
-    facts.fix_init = options.init
-    facts.fix_base = options.base
-    found = engine.run_rules("dockerfile", facts, state.display, selection)
-    suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
-    return [f for f in found if not suppressions.suppressed(f)]
+    facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base)
+    return None if facts is None else found
 
 
 def _already_applied(plan: Plan, fix_: engine.Fix) -> bool:

@@ -12,6 +12,8 @@ from initify.errors import InputError
 
 if TYPE_CHECKING:
     from initify.facts import ImageFacts
+    from initify.knowledge import Base
+    from initify.model import Dockerfile
 
 TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", ".gotmpl")
 
@@ -54,7 +56,6 @@ def _template_text(path: str) -> bool:
 def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result) -> Optional["ImageFacts"]:
     """Lint one Dockerfile; return its facts (for pairing with manifests) or None."""
     from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
 
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
     if path.endswith(TEMPLATE_SUFFIXES) and _template_text(path):
@@ -68,15 +69,35 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
             return None
         raise
     result.files += 1
-    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=options.context, build_args=options.build_args)
+    facts, found = image_findings(parsed, options, selection, options.context)
+    result.findings.extend(found)
+    return facts
+
+
+def image_findings(
+    parsed: "Dockerfile",
+    options: Options,
+    selection: engine.Selection,
+    context_dir: Optional[str],
+    fix_init: str = "auto",
+    fix_base: Optional["Base"] = None,
+) -> Tuple[Optional["ImageFacts"], List[engine.Finding]]:
+    """Facts of a parsed Dockerfile and its findings, suppressions applied (for lint and fix).
+
+    `fix_init`/`fix_base` tell the IN106 fix which init to inject (`initify fix --init`, and what
+    `initify build` found in the real base image)."""
+    from initify import facts as facts_module
+
+    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=context_dir, build_args=options.build_args)
     if facts is None:
         if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
-            raise InputError(path, f"no build stage named {options.target!r}")
-        return None
-    found = engine.run_rules("dockerfile", facts, path, selection)
+            raise InputError(parsed.path, f"no build stage named {options.target!r}")
+        return None, []
+    facts.fix_init = fix_init
+    facts.fix_base = fix_base
+    found = engine.run_rules("dockerfile", facts, parsed.path, selection)
     suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
-    result.findings.extend(f for f in found if not suppressions.suppressed(f))
-    return facts
+    return facts, [f for f in found if not suppressions.suppressed(f)]
 
 
 def run(paths: Sequence[str], options: Options) -> Result:
