@@ -63,6 +63,14 @@ class Plan:
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
 
+    def publish(self) -> None:
+        """Let facts read context files as planned so far (facts.PLANNED_FILES), so a later pass
+        sees an entrypoint script that an earlier pass rewrote in memory."""
+        from initify import facts as facts_module
+
+        facts_module.PLANNED_FILES.clear()
+        facts_module.PLANNED_FILES.update({state.path: state.text for state in self.changed()})
+
 
 # --------------------------------------------------------------------------------------------
 # Applying edits to text
@@ -136,11 +144,9 @@ def _state(plan: Plan, path: str, display: str, root: str) -> FileState:
 
 def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, selection: engine.Selection) -> Optional[List[engine.Finding]]:
     from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
 
     parsed = dockerfile_module.parse(state.text, state.display)
-    facts_module.PLANNED_FILES.clear()
-    facts_module.PLANNED_FILES.update({p: f.text for p, f in plan.files.items() if f.text != f.original})
+    plan.publish()
     facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base)
     return None if facts is None else found
 

@@ -31,9 +31,8 @@ def _analyser(plan: object, options: object) -> pairing.Analyse:
     def analyse(path: str):  # type: ignore[no-untyped-def]
         key = os.path.abspath(path)
         if key not in cache:
-            files = plan.files  # type: ignore[attr-defined]
-            facts_module.PLANNED_FILES.update({p: f.text for p, f in files.items() if f.text != f.original})
-            state = files.get(key)
+            plan.publish()  # type: ignore[attr-defined]
+            state = plan.files.get(key)  # type: ignore[attr-defined]
             if state is not None:
                 parsed = dockerfile_module.parse(state.text, path)
             else:
