@@ -14,29 +14,28 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from initify.errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from initify.record import Record
 
 FAIL_LEVELS = ("error", "warning", "info", "never")
 _KEYS = {"select", "ignore", "fail-level", "severity", "per-path-ignores", "images", "extend-select"}
 
 
-@dataclass
-class Config:
-    path: Optional[str] = None  # the file it came from
-    select: Optional[List[str]] = None
-    ignore: List[str] = field(default_factory=list)
-    fail_level: Optional[str] = None
-    severity: Dict[str, str] = field(default_factory=dict)
-    per_path_ignores: Dict[str, List[str]] = field(default_factory=dict)
-    images: Dict[str, str] = field(default_factory=dict)
+class Config(Record):
+    """One configuration file's settings (all empty when there is no file)."""
+
+    __slots__ = ("path", "select", "ignore", "fail_level", "severity", "per_path_ignores", "images")
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = path  # the file it came from
+        self.select: Optional[List[str]] = None
+        self.ignore: List[str] = []
+        self.fail_level: Optional[str] = None
+        self.severity: Dict[str, str] = {}
+        self.per_path_ignores: Dict[str, List[str]] = {}
+        self.images: Dict[str, str] = {}
 
     @property
     def root(self) -> str:
@@ -53,6 +52,10 @@ class Config:
 
 
 def _table(path: str) -> Optional[dict]:
+    if sys.version_info >= (3, 11):  # imported here: most runs find no configuration file
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

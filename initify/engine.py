@@ -21,19 +21,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from initify.model import Instruction
+from initify.record import Record
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """One change to one file, computed by a rule and applied by `initify fix`.
 
     Line edits replace physical lines `start_line..end_line` (1-based, inclusive, line endings
@@ -50,8 +49,7 @@ class Edit:
     mode: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """Edits that repair one finding. `safe` fixes keep behaviour exactly (see each rule's
     **Fix safety**); unsafe ones are applied only with `--unsafe-fixes`. `note` says what the
     fix did, for the report."""
@@ -62,33 +60,42 @@ class Fix:
     after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
 
 
-@dataclass
-class Hit:
+class Hit(Record):
     """What a rule reports: a place and a message. The engine adds code, severity and path."""
 
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-    fixable: Optional[bool] = None  # None: the rule's FIXABLE
-    severity: Optional[str] = None  # None: the rule's SEVERITY (a configured severity still wins)
-    fix: Optional[Fix] = None  # how to repair it, when the rule knows
+    __slots__ = ("line", "column", "end_line", "end_column", "message", "fixable", "severity", "fix")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int, message: str,
+                 fixable: Optional[bool] = None, severity: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.message = message
+        self.fixable = fixable  # None: the rule's FIXABLE
+        self.severity = severity  # None: the rule's SEVERITY (a configured severity still wins)
+        self.fix = fix  # how to repair it, when the rule knows
 
 
-@dataclass
-class Finding:
-    code: str
-    name: str
-    severity: str
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-    fixable: bool
-    fix: Optional[Fix] = None
+class Finding(Record):
+    """A hit of one rule in one file, as reported: the rule's code, name and severity added."""
+
+    __slots__ = ("code", "name", "severity", "path", "line", "column", "end_line", "end_column", "message",
+                 "fixable", "fix")
+
+    def __init__(self, code: str, name: str, severity: str, path: str, line: int, column: int, end_line: int,
+                 end_column: int, message: str, fixable: bool, fix: Optional[Fix] = None) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.path = path
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.message = message
+        self.fixable = fixable
+        self.fix = fix
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -113,8 +120,7 @@ def hit(instruction: Instruction, message: str, fixable: Optional[bool] = None, 
     return Hit(instruction.start_line, instruction.column, instruction.end_line, end_column, message, fixable, fix=fix)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     severity: str
@@ -214,11 +220,13 @@ def matches(code: str, selectors: Iterable[str], name: Optional[str] = None) -> 
 _SUPPRESS = re.compile(r"#\s*initify:\s*(ignore-file|ignore)\b\s*(?:=\s*([\w\-, ]+))?", re.IGNORECASE)
 
 
-@dataclass
-class Suppressions:
-    file_codes: Set[str]
-    file_all: bool
-    by_line: Dict[int, Set[str]]  # line of the suppressed instruction -> codes ("*" = all)
+class Suppressions(Record):
+    __slots__ = ("file_codes", "file_all", "by_line")
+
+    def __init__(self, file_codes: Set[str], file_all: bool, by_line: Dict[int, Set[str]]) -> None:
+        self.file_codes = file_codes
+        self.file_all = file_all
+        self.by_line = by_line  # line of the suppressed instruction -> codes ("*" = all)
 
     def suppressed(self, finding: Finding) -> bool:
         if self.file_all or matches(finding.code, self.file_codes, finding.name):
@@ -266,13 +274,16 @@ def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = No
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Selection:
+class Selection(Record):
     """Which rules run and at what severity (from config and command line)."""
 
-    select: Sequence[str] = ("ALL",)
-    ignore: Sequence[str] = ()
-    severity: Optional[Dict[str, str]] = None
+    __slots__ = ("select", "ignore", "severity")
+
+    def __init__(self, select: Sequence[str] = ("ALL",), ignore: Sequence[str] = (),
+                 severity: Optional[Dict[str, str]] = None) -> None:
+        self.select = select
+        self.ignore = ignore
+        self.severity = severity
 
     def enabled(self, rule: Rule) -> bool:
         return matches(rule.code, self.select, rule.name) and not matches(rule.code, self.ignore, rule.name)

@@ -11,12 +11,12 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 from initify import knowledge, signals
 from initify.model import Dockerfile, Heredoc, Instruction
+from initify.record import Record
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 DEFAULT_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
@@ -27,84 +27,107 @@ SHELL = "shell"
 MALFORMED = "malformed"
 
 
-@dataclass
-class Command:
+class Command(Record):
     """One CMD or ENTRYPOINT instruction, classified the way BuildKit reads it."""
 
-    instruction: Instruction
-    form: str  # EXEC, SHELL or MALFORMED (looks like JSON, is not: Docker runs it as shell form)
-    argv: List[str]  # what the runtime executes: the JSON list, or SHELL prefix + [text]
-    text: str  # the instruction's value as written (continuations joined)
-    error: Optional[str] = None  # why a MALFORMED value is not a JSON string array
+    __slots__ = ("instruction", "form", "argv", "text", "error")
+
+    def __init__(self, instruction: Instruction, form: str, argv: List[str], text: str,
+                 error: Optional[str] = None) -> None:
+        self.instruction = instruction
+        self.form = form  # EXEC, SHELL or MALFORMED (looks like JSON, is not: Docker runs it as shell form)
+        self.argv = argv  # what the runtime executes: the JSON list, or SHELL prefix + [text]
+        self.text = text  # the instruction's value as written (continuations joined)
+        self.error = error  # why a MALFORMED value is not a JSON string array
 
 
-@dataclass
-class StopSignal:
-    instruction: Instruction
-    raw: str
-    name: Optional[str]  # canonical SIG-prefixed name, None when unknown or not a signal
-    unresolved: bool = False  # uses a build variable we could not resolve
+class StopSignal(Record):
+    __slots__ = ("instruction", "raw", "name", "unresolved")
+
+    def __init__(self, instruction: Instruction, raw: str, name: Optional[str], unresolved: bool = False) -> None:
+        self.instruction = instruction
+        self.raw = raw
+        self.name = name  # canonical SIG-prefixed name, None when unknown or not a signal
+        self.unresolved = unresolved  # uses a build variable we could not resolve
 
 
-@dataclass
-class Stage:
-    index: int
-    name: Optional[str]
-    base: str  # the FROM image as written, build args substituted where known
-    from_instruction: Instruction
-    instructions: List[Instruction]
-    parent: Optional["Stage"] = None  # the earlier stage this one is built FROM
-    global_args: Dict[str, str] = field(default_factory=dict)  # ARG defaults declared before the first FROM
+class Stage(Record):
+    __slots__ = ("index", "name", "base", "from_instruction", "instructions", "parent", "global_args")
+
+    def __init__(self, index: int, name: Optional[str], base: str, from_instruction: Instruction,
+                 instructions: List[Instruction], parent: Optional[Stage] = None,
+                 global_args: Optional[Dict[str, str]] = None) -> None:
+        self.index = index
+        self.name = name
+        self.base = base  # the FROM image as written, build args substituted where known
+        self.from_instruction = from_instruction
+        self.instructions = instructions
+        self.parent = parent  # the earlier stage this one is built FROM
+        self.global_args: Dict[str, str] = {} if global_args is None else global_args  # ARGs before the first FROM
 
 
-@dataclass
-class ContextScript:
+class ContextScript(Record):
     """A shell script that the image runs and that comes from the build context (or a heredoc)."""
 
-    image_path: str
-    source: str  # context-relative path, or "<<NAME" for a heredoc
-    text: str
-    copied_by: Instruction
-    context_path: Optional[str] = None  # absolute path in the build context (None for heredocs)
-    analysis: object = None  # initify.shell.ScriptAnalysis, filled lazily
+    __slots__ = ("image_path", "source", "text", "copied_by", "context_path", "analysis")
+
+    def __init__(self, image_path: str, source: str, text: str, copied_by: Instruction,
+                 context_path: Optional[str] = None) -> None:
+        self.image_path = image_path
+        self.source = source  # context-relative path, or "<<NAME" for a heredoc
+        self.text = text
+        self.copied_by = copied_by
+        self.context_path = context_path  # absolute path in the build context (None for heredocs)
+        self.analysis: object = None  # initify.shell.ScriptAnalysis, filled lazily
 
 
-@dataclass
-class Step:
+class Step(Record):
     """One process in the launch chain: PID 1, what it execs into, what it supervises."""
 
-    kind: str  # "init", "shell", "script", "launcher", "program"
-    argv: List[str]
-    origin: Optional[Instruction]  # the CMD/ENTRYPOINT that put it there
-    pid1: bool  # this process ends up as PID 1
-    init: Optional[knowledge.Init] = None
-    script: Optional[str] = None  # shell -c text, for kind "shell"
-    context_script: Optional[ContextScript] = None  # for kind "script"
-    analysis: object = None  # initify.shell.ScriptAnalysis for shell/script steps
-    from_exec_form: bool = True
+    __slots__ = ("kind", "argv", "origin", "pid1", "init", "script", "context_script", "analysis",
+                 "from_exec_form")
+
+    def __init__(self, kind: str, argv: List[str], origin: Optional[Instruction], pid1: bool,
+                 init: Optional[knowledge.Init] = None, script: Optional[str] = None,
+                 context_script: Optional[ContextScript] = None, analysis: object = None,
+                 from_exec_form: bool = True) -> None:
+        self.kind = kind  # "init", "shell", "script", "launcher", "program"
+        self.argv = argv
+        self.origin = origin  # the CMD/ENTRYPOINT that put it there
+        self.pid1 = pid1  # this process ends up as PID 1
+        self.init = init
+        self.script = script  # shell -c text, for kind "shell"
+        self.context_script = context_script  # for kind "script"
+        self.analysis = analysis  # initify.shell.ScriptAnalysis for shell/script steps
+        self.from_exec_form = from_exec_form
 
 
-@dataclass
-class ImageFacts:
-    dockerfile: Dockerfile
-    stages: List[Stage]
-    final: Stage
-    context_dir: Optional[str]
-    entrypoint: Optional[Command] = None
-    cmd: Optional[Command] = None
-    cmd_dropped: bool = False  # a shell-form ENTRYPOINT ignores CMD
-    inherits_unknown_entrypoint: bool = False  # the external base image may set one
-    stopsignal: Optional[StopSignal] = None
-    shell: List[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
-    workdir: str = "/"
-    windows: bool = False
-    pid1_argv: List[str] = field(default_factory=list)
-    chain: List[Step] = field(default_factory=list)
-    overridden: List[Instruction] = field(default_factory=list)  # dead CMD/ENTRYPOINT lines
-    onbuild: List[Command] = field(default_factory=list)  # ONBUILD CMD/ENTRYPOINT of the final stage
-    scripts: Dict[str, ContextScript] = field(default_factory=dict)
-    fix_init: str = "auto"  # `initify fix --init`: which init IN106's fix injects
-    fix_base: Optional[knowledge.Base] = None  # what a look inside the real base image found (initify build)
+class ImageFacts(Record):
+    __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
+                 "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
+                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base")
+
+    def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
+                 config: _Config, overridden: List[Instruction]) -> None:
+        self.dockerfile = dockerfile
+        self.stages = stages
+        self.final = final
+        self.context_dir = context_dir
+        self.entrypoint = config.entrypoint
+        self.cmd = config.cmd
+        self.cmd_dropped = config.cmd_dropped  # a shell-form ENTRYPOINT ignores CMD
+        self.inherits_unknown_entrypoint = config.unknown_entrypoint  # the external base image may set one
+        self.stopsignal = config.stopsignal
+        self.shell = config.shell
+        self.workdir = config.workdir
+        self.windows = config.windows
+        self.overridden = overridden  # dead CMD/ENTRYPOINT lines
+        self.pid1_argv: List[str] = []
+        self.chain: List[Step] = []
+        self.onbuild: List[Command] = []  # ONBUILD CMD/ENTRYPOINT of the final stage
+        self.scripts: Dict[str, ContextScript] = {}
+        self.fix_init = "auto"  # `initify fix --init`: which init IN106's fix injects
+        self.fix_base: Optional[knowledge.Base] = None  # what a look inside the real base image found (initify build)
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -256,17 +279,20 @@ def is_windows_image(image: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Config:
-    entrypoint: Optional[Command] = None
-    cmd: Optional[Command] = None
-    stopsignal: Optional[StopSignal] = None
-    shell: List[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
-    workdir: str = "/"
-    cmd_dropped: bool = False
-    unknown_entrypoint: bool = False
-    windows: bool = False
-    chain: List[Stage] = field(default_factory=list)  # root stage first
+class _Config(Record):
+    __slots__ = ("entrypoint", "cmd", "stopsignal", "shell", "workdir", "cmd_dropped", "unknown_entrypoint",
+                 "windows", "chain")
+
+    def __init__(self, root: Stage) -> None:
+        self.entrypoint: Optional[Command] = None
+        self.cmd: Optional[Command] = None
+        self.stopsignal: Optional[StopSignal] = None
+        self.shell = list(DEFAULT_SHELL)
+        self.workdir = "/"
+        self.cmd_dropped = False
+        self.unknown_entrypoint = root.base.lower() != "scratch"
+        self.windows = is_windows_image(root.base)
+        self.chain = [root]  # root stage first
 
 
 def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
@@ -284,9 +310,7 @@ def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Ins
         config = _stage_config(stage.parent, build_args, overridden)
         config.chain.append(stage)
     else:
-        config = _Config(chain=[stage])
-        config.unknown_entrypoint = stage.base.lower() != "scratch"
-        config.windows = is_windows_image(stage.base)
+        config = _Config(stage)
     cmd_set_here = False
     last_seen: Dict[str, Instruction] = {}
     for instruction in stage.instructions:
@@ -670,21 +694,8 @@ def analyse_image(
         context_dir = os.path.dirname(os.path.abspath(dockerfile.path))
     overridden: List[Instruction] = []
     config = _stage_config(final, dict(build_args or {}), overridden)
-    facts = ImageFacts(
-        dockerfile=dockerfile,
-        stages=stages,
-        final=final,
-        context_dir=context_dir,
-        entrypoint=config.entrypoint,
-        cmd=config.cmd,
-        cmd_dropped=config.cmd_dropped,
-        inherits_unknown_entrypoint=config.unknown_entrypoint,
-        stopsignal=config.stopsignal,
-        shell=config.shell,
-        workdir=config.workdir,
-        windows=config.windows,
-        overridden=[i for i in overridden if any(i in s.instructions for s in [final])],
-    )
+    shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
+    facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild

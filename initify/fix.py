@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from initify import config as config_module
 from initify import knowledge
@@ -25,12 +25,18 @@ from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, image_findi
 MAX_PASSES = 5
 
 
-@dataclass
 class FixOptions(Options):
-    unsafe_fixes: bool = False
-    init: str = "auto"  # auto | python | tini | dumb-init | none
-    base: Optional[knowledge.Base] = None  # the real base image's python3/package manager, when probed
-    stopsignal_field: bool = False  # IN201 fixes with lifecycle.stopSignal (Kubernetes >= 1.33)
+    """`initify lint`'s options plus what only `initify fix` takes."""
+
+    __slots__ = ("unsafe_fixes", "init", "base", "stopsignal_field")
+
+    def __init__(self, unsafe_fixes: bool = False, init: str = "auto", base: Optional[knowledge.Base] = None,
+                 stopsignal_field: bool = False, **lint_options: Any) -> None:
+        super().__init__(**lint_options)
+        self.unsafe_fixes = unsafe_fixes
+        self.init = init  # auto | python | tini | dumb-init | none
+        self.base = base  # the real base image's python3/package manager, when probed
+        self.stopsignal_field = stopsignal_field  # IN201 fixes with lifecycle.stopSignal (Kubernetes >= 1.33)
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 from initify.resources import data_dir
 
@@ -17,8 +16,7 @@ else:  # pragma: no cover - exercised on older Pythons only
     import tomli as tomllib
 
 
-@dataclass(frozen=True)
-class Init:
+class Init(NamedTuple):
     key: str
     names: FrozenSet[str]
     paths: FrozenSet[str]
@@ -45,30 +43,26 @@ class Init:
         return self.signals_group or bool(flags & self.group_options)
 
 
-@dataclass(frozen=True)
-class Daemon:
+class Daemon(NamedTuple):
     key: str
     names: FrozenSet[str]
     stop_signal: str
     source: str
 
 
-@dataclass(frozen=True)
-class Base:
+class Base(NamedTuple):
     pattern: str
     python3: bool
     package_manager: Optional[str]
 
 
-@dataclass(frozen=True)
-class ImageStopSignal:
+class ImageStopSignal(NamedTuple):
     repository: str
     tag_contains: str
     stop_signal: str
 
 
-@dataclass(frozen=True)
-class Knowledge:
+class Knowledge(NamedTuple):
     inits: Tuple[Init, ...]
     shells: FrozenSet[str]
     launchers: FrozenSet[str]

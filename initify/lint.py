@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from initify import config as config_module
 from initify import discover, engine
 from initify.errors import InputError
+from initify.record import Record
 
 if TYPE_CHECKING:
     from initify.facts import ImageFacts
@@ -18,24 +18,33 @@ if TYPE_CHECKING:
 TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", ".gotmpl")
 
 
-@dataclass
-class Options:
-    select: Optional[List[str]] = None
-    ignore: List[str] = field(default_factory=list)
-    fail_level: Optional[str] = None
-    target: Optional[str] = None
-    context: Optional[str] = None
-    build_args: Dict[str, str] = field(default_factory=dict)
-    images: Dict[str, str] = field(default_factory=dict)  # --image REF=Dockerfile
-    k8s_version: Optional[str] = None  # "1.33"; None: the newest kubernetes-validate knows
+class Options(Record):
+    """What the command line asks of `initify lint` (and, through FixOptions, of `initify fix`)."""
+
+    __slots__ = ("select", "ignore", "fail_level", "target", "context", "build_args", "images", "k8s_version")
+
+    def __init__(self, select: Optional[List[str]] = None, ignore: Optional[List[str]] = None,
+                 fail_level: Optional[str] = None, target: Optional[str] = None, context: Optional[str] = None,
+                 build_args: Optional[Dict[str, str]] = None, images: Optional[Dict[str, str]] = None,
+                 k8s_version: Optional[str] = None) -> None:
+        self.select = select
+        self.ignore: List[str] = [] if ignore is None else ignore
+        self.fail_level = fail_level
+        self.target = target
+        self.context = context
+        self.build_args: Dict[str, str] = {} if build_args is None else build_args
+        self.images: Dict[str, str] = {} if images is None else images  # --image REF=Dockerfile
+        self.k8s_version = k8s_version  # "1.33"; None: the newest kubernetes-validate knows
 
 
-@dataclass
-class Result:
-    findings: List[engine.Finding] = field(default_factory=list)
-    files: int = 0
-    notes: List[str] = field(default_factory=list)
-    fail_level: str = "warning"
+class Result(Record):
+    __slots__ = ("findings", "files", "notes", "fail_level")
+
+    def __init__(self) -> None:
+        self.findings: List[engine.Finding] = []
+        self.files = 0
+        self.notes: List[str] = []
+        self.fail_level = "warning"
 
 
 def selection_for(path: str, options: Options, config: config_module.Config) -> engine.Selection:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Tuple
+
+from initify.record import Record
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from tree_sitter import Node, Parser
@@ -68,14 +69,16 @@ class _NeedsShell(Exception):
     """Raised by the scanner when the text uses something beyond what it accepts."""
 
 
-@dataclass
-class _Word:
+class _Word(Record):
     """One word as scanned: its raw text, its value after quote removal, what it contained."""
 
-    raw: str = ""
-    value: str = ""
-    has_expansion: bool = False
-    unquoted_brace: bool = False
+    __slots__ = ("raw", "value", "has_expansion", "unquoted_brace")
+
+    def __init__(self) -> None:
+        self.raw = ""
+        self.value = ""
+        self.has_expansion = False
+        self.unquoted_brace = False
 
 
 class _Scanner:
@@ -386,8 +389,7 @@ def _bash_language() -> object:
     return tree_sitter_bash.language()
 
 
-@dataclass(frozen=True)
-class Tail:
+class Tail(NamedTuple):
     """One command that can be the last one a script runs, and what kind of ending it is.
 
     kind:
@@ -409,8 +411,7 @@ class Tail:
     function: Optional[str] = None  # the function whose body holds this command
 
 
-@dataclass
-class ScriptAnalysis:
+class ScriptAnalysis(Record):
     """What `analyse` found about how a script ends.
 
     ok / error: False and a reason when the script cannot be parsed (callers then do not flag).
@@ -425,22 +426,30 @@ class ScriptAnalysis:
         of the script's functions; warnings: tolerated parse errors; reason: the verdict in words.
     """
 
-    ok: bool
-    error: Optional[str] = None
-    ends_with_exec: bool = False
-    last_command: Optional[str] = None
-    last_line: Optional[int] = None
-    last_start: Optional[int] = None
-    last_end: Optional[int] = None
-    runs_args: bool = False
-    compound_last: bool = False
-    forwards_signals: bool = False
-    program: Optional[str] = None
-    reason: str = ""
-    tails: List[Tail] = field(default_factory=list)
-    traps: List[str] = field(default_factory=list)
-    functions: List[str] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
+    __slots__ = ("ok", "error", "ends_with_exec", "last_command", "last_line", "last_start", "last_end",
+                 "runs_args", "compound_last", "forwards_signals", "program", "reason", "tails", "traps",
+                 "functions", "warnings")
+
+    def __init__(self, ok: bool, error: Optional[str] = None, tails: Optional[List[Tail]] = None,
+                 traps: Optional[List[str]] = None, forwards_signals: bool = False,
+                 functions: Optional[List[str]] = None, warnings: Optional[List[str]] = None) -> None:
+        self.ok = ok
+        self.error = error
+        self.tails: List[Tail] = tails or []
+        self.traps: List[str] = traps or []
+        self.forwards_signals = forwards_signals
+        self.functions: List[str] = functions or []
+        self.warnings: List[str] = warnings or []
+        # The verdict, filled from the tails by _decide():
+        self.ends_with_exec = False
+        self.last_command: Optional[str] = None
+        self.last_line: Optional[int] = None
+        self.last_start: Optional[int] = None
+        self.last_end: Optional[int] = None
+        self.runs_args = False
+        self.compound_last = False
+        self.program: Optional[str] = None
+        self.reason = ""
 
 
 class _Source:
