@@ -1,5 +1,5 @@
 """`python -m initify`: the same as the `initify` command."""
 
-from initify.cli import main
+from initify.console import main
 
-main(prog_name="initify")
+main()

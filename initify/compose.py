@@ -9,11 +9,11 @@ points into the anchored mapping for them.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
+from initify import discover
 from initify.durations import parse_duration
 from initify.errors import InputError
 from initify.manifests import (
@@ -31,13 +31,9 @@ from initify.manifests import (
     value_line,
 )
 
-_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose(?:\.[^/\\]+)?\.ya?ml$")
-
-
 def is_compose_path(path: str) -> bool:
-    """True for compose file names: `compose.yaml`, `docker-compose.yml`, overrides such as
-    `docker-compose.prod.yml` or `compose.override.yaml`, in either extension."""
-    return bool(_COMPOSE_NAME.match(os.path.basename(path)))
+    """True for compose file names (see discover.is_compose_name)."""
+    return discover.is_compose_name(os.path.basename(path))
 
 
 @dataclass

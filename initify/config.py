@@ -52,18 +52,25 @@ class Config(Record):
 
 
 def _table(path: str) -> Optional[dict]:
-    if sys.version_info >= (3, 11):  # imported here: most runs find no configuration file
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror}") from None
+    pyproject = os.path.basename(path) == "pyproject.toml"
+    if pyproject and b"initify" not in raw:
+        return None  # no [tool.initify] table: skip loading the TOML parser (a hook runs often)
+    if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "invalid TOML: not UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, f"invalid TOML: {error}") from None
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
-    if os.path.basename(path) == "pyproject.toml":
+    if pyproject:
         return data.get("tool", {}).get("initify")
     return data.get("tool", {}).get("initify", data)
 

@@ -10,20 +10,26 @@ from initify.errors import InputError
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages"}
 DOCKERFILE_PATTERNS = ("Dockerfile", "Containerfile", "*.Dockerfile", "*.dockerfile", "*.Containerfile", "Dockerfile.*", "Containerfile.*", "dockerfile")
-COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml", "compose.*.yaml", "compose.*.yml", "docker-compose.*.yaml", "docker-compose.*.yml")
-YAML_PATTERNS = ("*.yaml", "*.yml")
+YAML_SUFFIXES = (".yaml", ".yml")
 
 DOCKERFILE = "dockerfile"
 MANIFEST = "manifest"
 COMPOSE = "compose"
 
 
+def is_compose_name(name: str) -> bool:
+    """`compose.yaml`, `docker-compose.yml` and overrides such as `docker-compose.prod.yml` or
+    `compose.override.yaml`, in either extension. (Plain string tests: a single-file run, as
+    pre-commit makes, would otherwise compile a pattern per name.)"""
+    return name.startswith(("compose.", "docker-compose.")) and name.endswith(YAML_SUFFIXES)
+
+
 def kind_of(path: str) -> str:
     """How to read a file given by name: YAML files are manifests or compose files."""
     name = os.path.basename(path)
-    if any(fnmatch.fnmatch(name, pattern) for pattern in COMPOSE_PATTERNS):
+    if is_compose_name(name):
         return COMPOSE
-    if any(fnmatch.fnmatch(name, pattern) for pattern in YAML_PATTERNS):
+    if name.endswith(YAML_SUFFIXES):
         return MANIFEST
     return DOCKERFILE
 
@@ -31,9 +37,9 @@ def kind_of(path: str) -> str:
 def _wanted(name: str, kinds: List[str]) -> bool:
     if DOCKERFILE in kinds and any(fnmatch.fnmatch(name, p) for p in DOCKERFILE_PATTERNS):
         return not name.endswith((".dockerignore", ".md", ".txt", ".sh", ".yaml", ".yml", ".json"))
-    if COMPOSE in kinds and any(fnmatch.fnmatch(name, p) for p in COMPOSE_PATTERNS):
+    if COMPOSE in kinds and is_compose_name(name):
         return True
-    return MANIFEST in kinds and any(fnmatch.fnmatch(name, p) for p in YAML_PATTERNS)
+    return MANIFEST in kinds and name.endswith(YAML_SUFFIXES)
 
 
 def _skip_dir(path: str, name: str) -> bool:

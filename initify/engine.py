@@ -217,7 +217,8 @@ def matches(code: str, selectors: Iterable[str], name: Optional[str] = None) -> 
 # Suppression comments
 # --------------------------------------------------------------------------------------------
 
-_SUPPRESS = re.compile(r"#\s*initify:\s*(ignore-file|ignore)\b\s*(?:=\s*([\w\-, ]+))?", re.IGNORECASE)
+# Compiled on first use (re caches it): most files hold no suppression comment at all.
+_SUPPRESS = r"#\s*initify:\s*(ignore-file|ignore)\b\s*(?:=\s*([\w\-, ]+))?"
 
 
 class Suppressions(Record):
@@ -248,7 +249,7 @@ def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = No
     for number, line in enumerate(text.splitlines(), start=1):
         if "initify" not in line:
             continue
-        match = _SUPPRESS.search(line)
+        match = re.search(_SUPPRESS, line, re.IGNORECASE)
         if match is None or not line.lstrip().startswith("#"):
             continue
         kind, codes_text = match.group(1).lower(), match.group(2)

@@ -1,19 +1,19 @@
-"""Typed access to rules/knowledge.toml: inits, shells, launchers, daemons and base images."""
+"""Typed access to the knowledge base: inits, shells, launchers, daemons and base images.
+
+People edit rules/knowledge.toml; initify reads rules/knowledge.json, the copy that
+scripts/build_knowledge.py writes from it (the JSON parser is loaded anyway, the TOML one would
+cost a pre-commit run ~4 ms). tests/test_knowledge.py keeps the two in step.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
-import sys
 from functools import lru_cache
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 from initify.resources import data_dir
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older Pythons only
-    import tomli as tomllib
 
 
 class Init(NamedTuple):
@@ -125,8 +125,8 @@ def _frozen(values: Optional[List[str]]) -> FrozenSet[str]:
 
 @lru_cache(maxsize=1)
 def load() -> Knowledge:
-    with open(os.path.join(data_dir("rules"), "knowledge.toml"), "rb") as handle:
-        data: Dict = tomllib.load(handle)
+    with open(os.path.join(data_dir("rules"), "knowledge.json"), "rb") as handle:
+        data: Dict = json.load(handle)
     inits = tuple(
         Init(
             key=key,

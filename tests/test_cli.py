@@ -166,6 +166,33 @@ def test_bad_config_is_exit_2(tmp_path):
     assert "fail-level must be one of" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        (".initify.toml", "ignore = [\"IN106\"\n"),
+        ("pyproject.toml", "[tool.initify]\nignore = IN106\n"),
+        (".initify.toml", "ignore = [\"IN106\"]\n# \xe9\n"),
+    ],
+)
+def test_unparsable_config_is_one_line_exit_2(tmp_path, name, text):
+    (tmp_path / name).write_bytes(text.encode("latin-1"))
+    path = write(tmp_path, "Dockerfile", SHELL_FORM)
+    result = subprocess.run([sys.executable, "-m", "initify", "lint", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"initify: error: {tmp_path / name}") and "invalid TOML" in line
+
+
+def test_pyproject_without_initify_table_is_not_configuration(tmp_path):
+    """A pyproject.toml that never mentions initify is skipped unparsed, even when it is broken
+    (it is another tool's file), and the search walks on to the configuration above it."""
+    write(tmp_path, ".initify.toml", 'ignore = ["IN106"]\n')
+    write(tmp_path, "app/pyproject.toml", "[project\nname = 'broken'\n")
+    path = write(tmp_path, "app/Dockerfile", SHELL_FORM)
+    data = json.loads(run(["lint", "--format", "json", str(path)]).output)
+    assert [f["code"] for f in data] == ["IN101"]
+
+
 def test_rules_listing_and_doc():
     listing = run(["rules"])
     assert listing.exit_code == 0
