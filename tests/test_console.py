@@ -30,6 +30,17 @@ def probe(args, cwd=None):
     return subprocess.run([sys.executable, "-c", WITH_TEARDOWN_PROBE, *args], capture_output=True, text=True, cwd=cwd)
 
 
+def dockerfiles(folder: Path, count: int, text: str):
+    """`count` projects with one Dockerfile each: a report larger than any pipe buffer."""
+    paths = []
+    for index in range(count):
+        path = folder / f"app{index}" / "Dockerfile"
+        path.parent.mkdir()
+        path.write_text(text)
+        paths.append(str(path))
+    return paths
+
+
 @pytest.mark.parametrize(
     "argv, name",
     [(["lint", "x"], "lint"), (["--version"], None), (["-h"], None), (["--help", "rules"], "rules"), ([], None)],
@@ -45,13 +56,7 @@ def test_exit_status_follows_sys_exit(capsys):
 
 @pytest.mark.parametrize("text, status", [(SHELL_FORM, 1), (CLEAN, 0)])
 def test_lint_ends_without_teardown_and_loses_no_output(tmp_path, text, status):
-    # Many files, so the report is larger than any pipe buffer and must be flushed before exit.
-    paths = []
-    for index in range(300):
-        path = tmp_path / f"app{index}" / "Dockerfile"
-        path.parent.mkdir()
-        path.write_text(text)
-        paths.append(str(path))
+    paths = dockerfiles(tmp_path, 300, text)  # all of the report must be flushed before the exit
     result = probe(["lint", "--format", "json", *paths])
     assert result.returncode == status
     assert "TEARDOWN" not in result.stderr
@@ -74,12 +79,7 @@ def test_commands_that_write_end_the_normal_way(tmp_path):
 
 
 def test_closed_pipe_is_quiet(tmp_path):
-    paths = []
-    for index in range(200):
-        path = tmp_path / f"app{index}" / "Dockerfile"
-        path.parent.mkdir()
-        path.write_text(SHELL_FORM)
-        paths.append(str(path))
+    paths = dockerfiles(tmp_path, 200, SHELL_FORM)
     command = [sys.executable, "-m", "initify", "lint", *paths]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         first = process.stdout.readline()
