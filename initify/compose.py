@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from initify import discover
 from initify.durations import parse_duration
@@ -42,6 +42,8 @@ class ComposeService:
     image: Optional[str]
     build_context: Optional[str]  # None when the service has no `build`; "." for a mapping without context
     dockerfile: Optional[str]  # build.dockerfile as written; None means the default `Dockerfile`
+    build_target: Optional[str]  # build.target: the stage compose builds (None: the last one)
+    build_args: Dict[str, str]  # build.args with a value (an arg without one comes from the environment)
     command: Optional[List[str]]  # argv; None when `command` is absent or null
     command_raw: Any  # the YAML value as written (string or list)
     command_from_string: bool  # written as a string, split like a POSIX shell splits words
@@ -93,12 +95,30 @@ def _argv(path: str, service: Any, key: str, line: int) -> Tuple[Optional[List[s
     return ([text] if text is not None else None), False
 
 
-def _build(service: Any) -> Tuple[Optional[str], Optional[str]]:
-    """(context, dockerfile) from `build: ctx` or `build: {context, dockerfile}`."""
+def _build(service: Any) -> Tuple[Optional[str], Optional[str], Optional[str], Dict[str, str]]:
+    """(context, dockerfile, target, args) from `build: ctx` or `build: {context, dockerfile, ...}`."""
     build = service.get("build")
-    if is_mapping(build):
-        return scalar_text(build.get("context")) or ".", scalar_text(build.get("dockerfile"))
-    return scalar_text(build), None
+    if not is_mapping(build):
+        return scalar_text(build), None, None, {}
+    context = scalar_text(build.get("context")) or "."
+    return context, scalar_text(build.get("dockerfile")), scalar_text(build.get("target")), _build_args(build.get("args"))
+
+
+def _build_args(value: Any) -> Dict[str, str]:
+    """`args: {NAME: value}` or `args: [NAME=value]`; a NAME without a value is left out (compose
+    takes it from its own environment, which a linter cannot know)."""
+    found: Dict[str, str] = {}
+    if is_mapping(value):
+        for name, item in value.items():
+            text = scalar_text(item)
+            if text is not None:
+                found[str(name)] = text
+    elif is_sequence(value):
+        for item in value:
+            name, equals, text = str(item).partition("=")
+            if equals:
+                found[name] = text
+    return found
 
 
 def _grace_period(path: str, service: Any, line: int) -> Optional[float]:
@@ -118,12 +138,14 @@ def _grace_period(path: str, service: Any, line: int) -> Optional[float]:
 def _service(path: str, name: Any, node: Any, line: int) -> ComposeService:
     command, command_from_string = _argv(path, node, "command", line)
     entrypoint, entrypoint_from_string = _argv(path, node, "entrypoint", line)
-    context, dockerfile = _build(node)
+    context, dockerfile, target, args = _build(node)
     return ComposeService(
         name=str(name),
         image=scalar_text(node.get("image")),
         build_context=context,
         dockerfile=dockerfile,
+        build_target=target,
+        build_args=args,
         command=command,
         command_raw=node.get("command"),
         command_from_string=command_from_string,

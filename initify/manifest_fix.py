@@ -26,21 +26,20 @@ def _analyser(plan: object, options: object) -> pairing.Analyse:
     from initify import dockerfile as dockerfile_module
     from initify import facts as facts_module
 
-    cache: Dict[str, object] = {}
+    cache: Dict[Tuple[str, Optional[pairing.Build]], object] = {}
 
-    def analyse(path: str):  # type: ignore[no-untyped-def]
+    def analyse(path: str, build: Optional[pairing.Build] = None):  # type: ignore[no-untyped-def]
         key = os.path.abspath(path)
-        if key not in cache:
+        if (key, build) not in cache:
             plan.publish()  # type: ignore[attr-defined]
             state = plan.files.get(key)  # type: ignore[attr-defined]
             if state is not None:
                 parsed = dockerfile_module.parse(state.text, path)
             else:
                 parsed = dockerfile_module.read(path)
-            cache[key] = facts_module.analyse_image(
-                parsed, target=options.target, context_dir=options.context, build_args=options.build_args,  # type: ignore[attr-defined]
-            )
-        return cache[key]
+            target, context, args = pairing.build_settings(options, build)
+            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args)
+        return cache[key, build]
 
     return analyse
 

@@ -24,17 +24,22 @@ Loaded = Union[ManifestFile, ComposeFile]
 
 
 def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Analyse:
-    """Facts of a Dockerfile by path: reused when it was linted, else read and analysed once."""
+    """Facts of a Dockerfile: reused when it was linted with the same settings, else read and
+    analysed once per (path, compose build settings)."""
+    cache: Dict[Tuple[str, Optional[pairing.Build]], Optional["ImageFacts"]] = {}
 
-    def analyse(path: str) -> Optional["ImageFacts"]:
+    def analyse(path: str, build: Optional[pairing.Build] = None) -> Optional["ImageFacts"]:
         from initify import dockerfile as dockerfile_module
         from initify import facts as facts_module
 
         key = os.path.abspath(path)
-        if key not in images:
+        if build is None and key in images:
+            return images[key]
+        if (key, build) not in cache:
+            target, context, args = pairing.build_settings(options, build)
             parsed = dockerfile_module.read(path)
-            images[key] = facts_module.analyse_image(parsed, target=options.target, build_args=options.build_args)
-        return images[key]
+            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args)
+        return cache[key, build]
 
     return analyse
 
@@ -105,7 +110,7 @@ def findings_for(
             found.extend(engine.run_rules("pod", pods.pod_facts(item, pod, subjects, version), item.path, selection))
     else:
         for service in item.services:
-            image = paired.for_service(item.path, service.image, service.build_context, service.dockerfile)
+            image = paired.for_service(item.path, service)
             subject = services.service_facts(item, service, image.facts if image else None, image.path if image else None)
             found.extend(engine.run_rules("compose-service", subject, item.path, selection))
     suppressions = engine.read_suppressions(item.text)

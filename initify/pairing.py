@@ -6,7 +6,8 @@ Three ways, in this order:
    or `images = { REF = "path" }` in the configuration (paths relative to the config file);
    the command line wins over the configuration for the same REF;
 2. a compose service with `build:` pairs with its own Dockerfile (`context` + `dockerfile`,
-   relative to the compose file);
+   relative to the compose file), analysed as compose builds it: from that context, at
+   `build.target`, with `build.args` (over any `--build-arg`);
 3. automatic: when no explicit pairing is configured, exactly one Dockerfile is linted and the
    Kubernetes manifests name exactly one application image (containers, not init containers or
    sidecars), every container running that image is paired with that Dockerfile. Otherwise a
@@ -24,12 +25,35 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from initify.errors import InputError
 from initify.facts import ImageFacts
 
-Analyse = Callable[[str], Optional[ImageFacts]]
+if TYPE_CHECKING:
+    from initify.compose import ComposeService
+
+
+class Build(NamedTuple):
+    """How a compose service builds its image; the command line's settings apply otherwise."""
+
+    context: str  # absolute build context folder
+    target: Optional[str]  # the stage built; None: the last one
+    args: Tuple[Tuple[str, str], ...]  # build args, over the command line's --build-arg
+
+
+# Facts of the image a Dockerfile builds: with `Build` as compose builds it, with None as the
+# command line says (--target, --context, --build-arg).
+Analyse = Callable[[str, Optional[Build]], Optional[ImageFacts]]
+
+
+def build_settings(options: object, build: Optional[Build]) -> Tuple[Optional[str], Optional[str], Dict[str, str]]:
+    """(target, context folder, build args) to analyse a Dockerfile with: compose's `build`
+    settings when given, else the command line's `--target`, `--context` and `--build-arg`."""
+    cli_args: Dict[str, str] = dict(getattr(options, "build_args", None) or {})
+    if build is None:
+        return getattr(options, "target", None), getattr(options, "context", None), cli_args
+    return build.target, build.context, {**cli_args, **dict(build.args)}
 
 
 @dataclass(frozen=True)
@@ -83,8 +107,8 @@ class Pairing:
     beside: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # manifest -> (Dockerfile, image) in its folder
     notes: List[str] = field(default_factory=list)
 
-    def _load(self, path: str) -> Optional[Paired]:
-        facts = self.analyse(path)
+    def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
+        facts = self.analyse(path, build)
         return Paired(path, facts) if facts is not None else None
 
     def explicit_for(self, image: Optional[str]) -> Optional[Paired]:
@@ -106,18 +130,23 @@ class Pairing:
             return self._load(beside[0])
         return None
 
-    def for_service(self, compose_path: str, image: Optional[str], context: Optional[str], dockerfile: Optional[str]) -> Optional[Paired]:
-        found = self.explicit_for(image)
+    def for_service(self, compose_path: str, service: "ComposeService") -> Optional[Paired]:
+        found = self.explicit_for(service.image)
+        context = service.build_context
         if found is not None or context is None:
             return found
         if "://" in context or context.startswith("git@"):
             return None  # a remote build context: nothing to read
-        folder = os.path.join(os.path.dirname(os.path.abspath(compose_path)), context)
-        path = os.path.normpath(os.path.join(folder, dockerfile or "Dockerfile"))
+        folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(compose_path)), context))
+        path = os.path.normpath(os.path.join(folder, service.dockerfile or "Dockerfile"))
         if not os.path.isfile(path):
             self.notes.append(f"{compose_path}: no Dockerfile at {os.path.relpath(path)}, the service is not paired")
             return None
-        return self._load(path)
+        build = Build(folder, service.build_target, tuple(sorted(service.build_args.items())))
+        found = self._load(path, build)
+        if found is None and service.build_target is not None:
+            raise InputError(compose_path, f"service {service.name}: no build stage named {service.build_target!r} in {path}", service.line_of("build"))
+        return found
 
 
 def explicit_images(cli: Dict[str, str], configured: List[Tuple[str, Dict[str, str]]]) -> List[Tuple[str, str]]:

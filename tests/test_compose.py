@@ -181,3 +181,17 @@ def test_corpus_compose_files_load() -> None:
         assert dump_documents(cf) == cf.text
     identical = sum(render_documents(cf.documents, cf.style) == cf.text for cf in loaded)
     assert identical >= 23  # 23 of 42 at the time of writing; see YamlStyle for what differs
+
+
+def test_build_target_and_args(tmp_path) -> None:
+    text = (
+        "services:\n"
+        "  a:\n    build:\n      context: ./a\n      target: runtime\n"
+        "      args:\n        PORT: 8080\n        EMPTY: ''\n        FROM_ENV:\n"
+        "  b:\n    build:\n      context: .\n      args: [VERSION=1.2, FROM_ENV, EQUALS=a=b]\n"
+        "  c:\n    build: ./c\n"
+    )
+    a, b, c = load_compose(str(tmp_path / "compose.yaml"), text).services
+    assert (a.build_target, a.build_args) == ("runtime", {"PORT": "8080", "EMPTY": ""})
+    assert (b.build_target, b.build_args) == (None, {"VERSION": "1.2", "EQUALS": "a=b"})
+    assert (c.build_context, c.build_target, c.build_args) == ("./c", None, {})

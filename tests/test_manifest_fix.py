@@ -246,6 +246,18 @@ def test_compose_fixes(tmp_path):
     )
 
 
+@pytest.mark.parametrize("target, expected", [("machine", ["IN302", "IN303"]), ("web", [])])
+def test_compose_fix_follows_the_build_target(tmp_path, target, expected):
+    """The service builds `target` of a two-stage Dockerfile: only the systemd stage needs the
+    SIGRTMIN+3 stop signal and the longer grace period."""
+    dockerfile = 'FROM fedora:40 AS machine\nCMD ["/sbin/init"]\n\nFROM python:3.12-slim AS web\nCMD ["python", "app.py"]\n'
+    compose = f"services:\n  app:\n    build:\n      context: .\n      target: {target}\n"
+    text, result = fixed(tmp_path, {"compose.yaml": compose, "Dockerfile": dockerfile}, target="compose.yaml", select=["IN3"])
+    assert applied(result) == expected
+    added = "    stop_grace_period: 100s\n    stop_signal: SIGRTMIN+3\n" if expected else ""
+    assert text == compose + added
+
+
 def test_a_parse_error_in_any_file_writes_nothing(tmp_path):
     good = workload("Pod", SYSTEMD)
     (tmp_path / "a.yaml").write_text(good)

@@ -138,3 +138,51 @@ def test_missing_compose_build_dockerfile_is_a_note(tmp_path):
     paths = write(tmp_path, {"compose.yaml": "services:\n  web:\n    build: ./web\n"})
     result = run([paths["compose.yaml"]])
     assert result.findings == [] and len(result.notes) == 1 and "not paired" in result.notes[0]
+
+
+# A compose service is analysed as compose builds it: build.target, build.args, build.context.
+TWO_STAGES = 'FROM fedora:40 AS machine\nCMD ["/sbin/init"]\n\nFROM python:3.12-slim\nCMD ["python", "app.py"]\n'
+
+
+@pytest.mark.parametrize("target, codes", [("machine", ["IN302", "IN303"]), (None, [])])
+def test_compose_build_target_picks_the_stage(tmp_path, target, codes):
+    build = "    build:\n      context: .\n" + (f"      target: {target}\n" if target else "")
+    paths = write(tmp_path, {"compose.yaml": "services:\n  app:\n" + build, "Dockerfile": TWO_STAGES})
+    result = run([paths["compose.yaml"]])
+    assert sorted(code for code, _ in found(result, "IN3")) == codes
+
+
+def test_compose_build_target_that_does_not_exist_is_exit_2(tmp_path):
+    from initify.errors import InputError
+
+    text = "services:\n  app:\n    build:\n      context: .\n      target: nope\n"
+    paths = write(tmp_path, {"compose.yaml": text, "Dockerfile": TWO_STAGES})
+    with pytest.raises(InputError) as caught:
+        run([paths["compose.yaml"]])
+    assert caught.value.path == paths["compose.yaml"] and caught.value.line == 3
+    assert "no build stage named 'nope'" in str(caught.value)
+
+
+@pytest.mark.parametrize("args, codes", [
+    ("      args:\n        STOP: SIGRTMIN+3\n", ["IN302"]),
+    ("      args:\n        - STOP=SIGRTMIN+3\n", ["IN302"]),
+    ("      args:\n        - STOP\n", ["IN302", "IN303"]),  # from compose's environment: unknown
+    ("", ["IN302", "IN303"]),
+])
+def test_compose_build_args_resolve_the_stopsignal(tmp_path, args, codes):
+    dockerfile = 'FROM fedora:40\nARG STOP=SIGTERM\nSTOPSIGNAL $STOP\nCMD ["/sbin/init"]\n'
+    text = "services:\n  app:\n    build:\n      context: .\n" + args
+    paths = write(tmp_path, {"compose.yaml": text, "Dockerfile": dockerfile})
+    assert sorted(code for code, _ in found(run([paths["compose.yaml"]]), "IN3")) == codes
+
+
+def test_compose_build_context_is_where_scripts_are_read(tmp_path):
+    """dockerfile: docker/Dockerfile with context `.`: COPY reads from the context, not from the
+    Dockerfile's folder; the script execs systemd, so the service needs SIGRTMIN+3."""
+    files = {
+        "compose.yaml": "services:\n  app:\n    build:\n      context: .\n      dockerfile: docker/Dockerfile\n",
+        "docker/Dockerfile": 'FROM fedora:40\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n',
+        "entry.sh": "#!/bin/sh\nset -e\nmkdir -p /run/app\nexec /usr/lib/systemd/systemd\n",
+    }
+    paths = write(tmp_path, files)
+    assert sorted(code for code, _ in found(run([paths["compose.yaml"]]), "IN3")) == ["IN302", "IN303"]
