@@ -93,6 +93,23 @@ def test_shell_form_build_summary_and_config(base, tags):
     assert config.get("Cmd") == ["python3", "app.py"]
 
 
+def test_podman_engine_builds_the_fixed_image(base, tags):
+    """`--engine podman` runs `podman build` (podman shares buildah's image store); the image it
+    makes stops on its own (checked with runc: `podman run` is refused on these machines)."""
+    tag = "localhost/initify-test-build:podman"
+    tags.append(tag)
+    context = SAMPLES / "entrypoint-no-exec"
+    before = tree_digest(context)
+    result = initify("build", "--engine", "podman", "-t", tag, "--build-arg", "BASE=" + base, str(context))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fixed: " in result.stdout and "fixed: nothing" not in result.stdout
+    assert "initify: [1/" in result.stderr  # podman's STEP lines give the progress too
+    result = initify("verify", tag, "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stopped on its own within the 3 s grace" in result.stdout
+    assert tree_digest(context) == before
+
+
 def test_no_fix_builds_the_dockerfile_as_it_is(base, tags, tmp_path):
     tag = "localhost/initify-test-build:no-fix"
     tags.append(tag)
