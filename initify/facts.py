@@ -105,7 +105,7 @@ class Step(Record):
 class ImageFacts(Record):
     __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
                  "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
-                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base")
+                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files")
 
     def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
                  config: _Config, overridden: List[Instruction]) -> None:
@@ -128,6 +128,9 @@ class ImageFacts(Record):
         self.scripts: Dict[str, ContextScript] = {}
         self.fix_init = "auto"  # `initify fix --init`: which init IN106's fix injects
         self.fix_base: Optional[knowledge.Base] = None  # what a look inside the real base image found (initify build)
+        # Context files as `initify fix` plans them (absolute path -> text): read instead of the
+        # disk, so a later fix pass sees the entrypoint script an earlier pass rewrote in memory.
+        self.planned_files: Dict[str, str] = {}
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -384,15 +387,11 @@ def inside_folder(path: str, root: str) -> bool:
     return real == real_root or real.startswith(real_root + os.sep)
 
 
-# Planned contents of context files (absolute path -> text), set by `initify fix` while it plans
-# several passes in memory, so a later pass sees the entrypoint script an earlier pass rewrote.
-PLANNED_FILES: Dict[str, str] = {}
-
-
-def _read_context_file(context_dir: str, relative: str) -> Optional[Tuple[str, str]]:
-    """(absolute path, text) of a context file, or None: outside the context, missing, binary."""
+def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str, str]) -> Optional[Tuple[str, str]]:
+    """(absolute path, text) of a context file, or None: outside the context, missing, binary.
+    A file in `planned_files` (absolute path -> text) is read from there instead of the disk."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
-    planned = PLANNED_FILES.get(os.path.abspath(candidate))
+    planned = planned_files.get(os.path.abspath(candidate))
     if planned is not None and inside_folder(candidate, context_dir):
         return candidate, planned
     if not os.path.isfile(candidate) or not inside_folder(candidate, context_dir):
@@ -501,7 +500,7 @@ def _match_target(
             relative = source
         else:
             continue
-        read = _read_context_file(facts.context_dir, relative)
+        read = _read_context_file(facts.context_dir, relative, facts.planned_files)
         if read is not None:
             return ContextScript(path, relative, read[1], instruction, context_path=read[0])
     return None
@@ -684,8 +683,11 @@ def analyse_image(
     target: Optional[str] = None,
     context_dir: Optional[str] = None,
     build_args: Optional[Dict[str, str]] = None,
+    planned_files: Optional[Dict[str, str]] = None,
 ) -> Optional[ImageFacts]:
-    """Facts for the stage that ships; None for a file with no FROM (or an unknown --target)."""
+    """Facts for the stage that ships; None for a file with no FROM (or an unknown --target).
+
+    `planned_files` (absolute path -> text) are context files as `initify fix` plans them."""
     stages = split_stages(dockerfile, build_args)
     final = pick_stage(stages, target)
     if final is None:
@@ -696,6 +698,7 @@ def analyse_image(
     config = _stage_config(final, dict(build_args or {}), overridden)
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
+    facts.planned_files = dict(planned_files or {})
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild

@@ -69,13 +69,10 @@ class Plan:
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
 
-    def publish(self) -> None:
-        """Let facts read context files as planned so far (facts.PLANNED_FILES), so a later pass
-        sees an entrypoint script that an earlier pass rewrote in memory."""
-        from initify import facts as facts_module
-
-        facts_module.PLANNED_FILES.clear()
-        facts_module.PLANNED_FILES.update({state.path: state.text for state in self.changed()})
+    def planned_files(self) -> Dict[str, str]:
+        """Every changed file as planned so far (absolute path -> text), for analyse_image: a
+        later pass sees an entrypoint script that an earlier pass rewrote in memory."""
+        return {state.path: state.text for state in self.changed()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,8 +149,8 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
     from initify import dockerfile as dockerfile_module
 
     parsed = dockerfile_module.parse(state.text, state.display)
-    plan.publish()
-    facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base)
+    facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base,
+                                  plan.planned_files())
     return None if facts is None else found
 
 
@@ -262,30 +259,26 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
     """Plan every fix for every file under `paths`; raises InputError before anything is written."""
     result = Plan()
     levels = []
-    from initify import facts as facts_module
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
     files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds))
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
-    try:
-        for path in files:
-            config = config_module.find_config(path)
-            if config.fail_level:
-                levels.append(config.fail_level)
-            kind = discover.kind_of(path)
-            if kind in yaml_kinds:  # planned after every Dockerfile, for pairing (manifest_fix.py)
-                yaml_entries.append((path, kind, selection_for(path, options, config)))
-                continue
-            planner = _PLANNERS.get(kind)
-            if planner is not None:
-                planner(result, path, options, selection_for(path, options, config))
-        if yaml_entries:
-            from initify import manifest_fix
+    for path in files:
+        config = config_module.find_config(path)
+        if config.fail_level:
+            levels.append(config.fail_level)
+        kind = discover.kind_of(path)
+        if kind in yaml_kinds:  # planned after every Dockerfile, for pairing (manifest_fix.py)
+            yaml_entries.append((path, kind, selection_for(path, options, config)))
+            continue
+        planner = _PLANNERS.get(kind)
+        if planner is not None:
+            planner(result, path, options, selection_for(path, options, config))
+    if yaml_entries:
+        from initify import manifest_fix
 
-            dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
-            manifest_fix.plan_yaml(result, yaml_entries, dockerfiles, options)
-    finally:
-        facts_module.PLANNED_FILES.clear()
+        dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
+        manifest_fix.plan_yaml(result, yaml_entries, dockerfiles, options)
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"
     result.remaining = engine.sort_findings(result.remaining)
     return result

@@ -90,14 +90,17 @@ def image_findings(
     context_dir: Optional[str],
     fix_init: str = "auto",
     fix_base: Optional["Base"] = None,
+    planned_files: Optional[Dict[str, str]] = None,
 ) -> Tuple[Optional["ImageFacts"], List[engine.Finding]]:
     """Facts of a parsed Dockerfile and its findings, suppressions applied (for lint and fix).
 
     `fix_init`/`fix_base` tell the IN106 fix which init to inject (`initify fix --init`, and what
-    `initify build` found in the real base image)."""
+    `initify build` found in the real base image); `planned_files` are the files as `initify fix`
+    plans them so far."""
     from initify import facts as facts_module
 
-    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=context_dir, build_args=options.build_args)
+    facts = facts_module.analyse_image(parsed, target=options.target, context_dir=context_dir,
+                                       build_args=options.build_args, planned_files=planned_files)
     if facts is None:
         if options.target is not None and any(i.keyword == "FROM" for i in parsed.instructions):
             raise InputError(parsed.path, f"no build stage named {options.target!r}")

@@ -31,14 +31,14 @@ def _analyser(plan: object, options: object) -> pairing.Analyse:
     def analyse(path: str, build: Optional[pairing.Build] = None):  # type: ignore[no-untyped-def]
         key = os.path.abspath(path)
         if (key, build) not in cache:
-            plan.publish()  # type: ignore[attr-defined]
             state = plan.files.get(key)  # type: ignore[attr-defined]
             if state is not None:
                 parsed = dockerfile_module.parse(state.text, path)
             else:
                 parsed = dockerfile_module.read(path)
             target, context, args = pairing.build_settings(options, build)
-            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args)
+            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args,
+                                                           planned_files=plan.planned_files())  # type: ignore[attr-defined]
         return cache[key, build]
 
     return analyse

@@ -58,14 +58,9 @@ def _on_disk(subject: ContainerFacts, prefix: List[str]) -> bool:
     path = subject.dockerfile
     if path is None or subject.image is None:
         return False
-    if os.path.abspath(path) not in facts_module.PLANNED_FILES:
+    if os.path.abspath(path) not in subject.image.planned_files:
         return True
-    planned = dict(facts_module.PLANNED_FILES)
-    facts_module.PLANNED_FILES.clear()  # read the original files
-    try:
-        original = facts_module.analyse_image(dockerfile_module.read(path), context_dir=subject.image.context_dir)
-    finally:
-        facts_module.PLANNED_FILES.update(planned)
+    original = facts_module.analyse_image(dockerfile_module.read(path), context_dir=subject.image.context_dir)
     if original is None or not original.chain:
         return False
     first = original.chain[0]
