@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from initify import discover
@@ -30,44 +29,56 @@ from initify.manifests import (
     string_list,
     value_line,
 )
+from initify.record import Record
 
 def is_compose_path(path: str) -> bool:
     """True for compose file names (see discover.is_compose_name)."""
     return discover.is_compose_name(os.path.basename(path))
 
 
-@dataclass
-class ComposeService:
-    name: str
-    image: Optional[str]
-    build_context: Optional[str]  # None when the service has no `build`; "." for a mapping without context
-    dockerfile: Optional[str]  # build.dockerfile as written; None means the default `Dockerfile`
-    build_target: Optional[str]  # build.target: the stage compose builds (None: the last one)
-    build_args: Dict[str, str]  # build.args with a value (an arg without one comes from the environment)
-    command: Optional[List[str]]  # argv; None when `command` is absent or null
-    command_raw: Any  # the YAML value as written (string or list)
-    command_from_string: bool  # written as a string, split like a POSIX shell splits words
-    entrypoint: Optional[List[str]]
-    entrypoint_raw: Any
-    entrypoint_from_string: bool
-    init: Optional[bool]
-    stop_signal: Optional[str]
-    stop_grace_period: Optional[float]  # seconds
-    node: Any  # the service CommentedMap, for later edits
-    line: int  # line of the service's name key under `services:`
+class ComposeService(Record):
+    __slots__ = ("name", "image", "build_context", "dockerfile", "build_target", "build_args", "command",
+                 "command_raw", "command_from_string", "entrypoint", "entrypoint_raw", "entrypoint_from_string",
+                 "init", "stop_signal", "stop_grace_period", "node", "line")
+
+    def __init__(self, name: str, image: Optional[str], build_context: Optional[str], dockerfile: Optional[str],
+                 build_target: Optional[str], build_args: Dict[str, str], command: Optional[List[str]],
+                 command_raw: Any, command_from_string: bool, entrypoint: Optional[List[str]], entrypoint_raw: Any,
+                 entrypoint_from_string: bool, init: Optional[bool], stop_signal: Optional[str],
+                 stop_grace_period: Optional[float], node: Any, line: int) -> None:
+        self.name = name
+        self.image = image
+        self.build_context = build_context  # None when the service has no `build`; "." for a mapping without context
+        self.dockerfile = dockerfile  # build.dockerfile as written; None means the default `Dockerfile`
+        self.build_target = build_target  # build.target: the stage compose builds (None: the last one)
+        self.build_args = build_args  # build.args with a value (an arg without one comes from the environment)
+        self.command = command  # argv; None when `command` is absent or null
+        self.command_raw = command_raw  # the YAML value as written (string or list)
+        self.command_from_string = command_from_string  # written as a string, split like a POSIX shell splits words
+        self.entrypoint = entrypoint
+        self.entrypoint_raw = entrypoint_raw
+        self.entrypoint_from_string = entrypoint_from_string
+        self.init = init
+        self.stop_signal = stop_signal
+        self.stop_grace_period = stop_grace_period  # seconds
+        self.node = node  # the service CommentedMap, for later edits
+        self.line = line  # line of the service's name key under `services:`
 
     def line_of(self, key: str) -> int:
         """Line of `key` in the service (or in a `<<:` merged mapping), else the service's line."""
         return key_line(self.node, key, self.line)
 
 
-@dataclass
-class ComposeFile:
-    path: str
-    text: str  # decoded text, BOM removed
-    documents: List[Any]  # every loaded document, for in-place edits and dump_documents
-    services: List[ComposeService]
-    style: YamlStyle = field(default_factory=YamlStyle)
+class ComposeFile(Record):
+    __slots__ = ("path", "text", "documents", "services", "style")
+
+    def __init__(self, path: str, text: str, documents: List[Any], services: List[ComposeService],
+                 style: Optional[YamlStyle] = None) -> None:
+        self.path = path
+        self.text = text  # decoded text, BOM removed
+        self.documents = documents  # every loaded document, for in-place edits and dump_documents
+        self.services = services
+        self.style: YamlStyle = YamlStyle() if style is None else style
 
     @property
     def document(self) -> Any:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Protocol, Tuple
 
 from initify.errors import InputError
+from initify.record import Record
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -368,36 +369,45 @@ def _child(node: Any, key: str) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Hook:
+class Hook(Record):
     """A lifecycle handler (`preStop` or `postStart`)."""
 
-    action: str  # "exec" | "sleep" | "httpGet" | "tcpSocket" | "unknown"
-    node: Any  # the handler mapping
-    line: int  # line of the `preStop:` / `postStart:` key
-    command: Optional[List[str]] = None  # exec.command
-    sleep_seconds: Optional[int] = None  # sleep.seconds
-    http_get: Any = None  # the httpGet mapping
+    __slots__ = ("action", "node", "line", "command", "sleep_seconds", "http_get")
+
+    def __init__(self, action: str, node: Any, line: int, command: Optional[List[str]] = None,
+                 sleep_seconds: Optional[int] = None, http_get: Any = None) -> None:
+        self.action = action  # "exec" | "sleep" | "httpGet" | "tcpSocket" | "unknown"
+        self.node = node  # the handler mapping
+        self.line = line  # line of the `preStop:` / `postStart:` key
+        self.command = command  # exec.command
+        self.sleep_seconds = sleep_seconds  # sleep.seconds
+        self.http_get = http_get  # the httpGet mapping
 
 
-@dataclass
-class Container:
+class Container(Record):
     """One entry of `containers` or `initContainers`."""
 
-    name: str
-    image: Optional[str]
-    role: str  # "container" | "init" | "sidecar" (init container with restartPolicy: Always)
-    index: int  # position in its list (`containers` or `initContainers`)
-    command: Optional[List[str]]
-    args: Optional[List[str]]
-    node: Any  # the container CommentedMap, for later edits
-    line: int  # line of the item's first key (`- name: x`)
-    pre_stop: Optional[Hook] = None
-    post_start: Optional[Hook] = None
-    stop_signal: Optional[str] = None  # lifecycle.stopSignal (Kubernetes >= 1.33)
-    tty: bool = False
-    stdin: bool = False
-    restart_policy: Optional[str] = None  # only meaningful for init containers
+    __slots__ = ("name", "image", "role", "index", "command", "args", "node", "line", "pre_stop", "post_start",
+                 "stop_signal", "tty", "stdin", "restart_policy")
+
+    def __init__(self, name: str, image: Optional[str], role: str, index: int, command: Optional[List[str]],
+                 args: Optional[List[str]], node: Any, line: int, pre_stop: Optional[Hook] = None,
+                 post_start: Optional[Hook] = None, stop_signal: Optional[str] = None, tty: bool = False,
+                 stdin: bool = False, restart_policy: Optional[str] = None) -> None:
+        self.name = name
+        self.image = image
+        self.role = role  # "container" | "init" | "sidecar" (init container with restartPolicy: Always)
+        self.index = index  # position in its list (`containers` or `initContainers`)
+        self.command = command
+        self.args = args
+        self.node = node  # the container CommentedMap, for later edits
+        self.line = line  # line of the item's first key (`- name: x`)
+        self.pre_stop = pre_stop
+        self.post_start = post_start
+        self.stop_signal = stop_signal  # lifecycle.stopSignal (Kubernetes >= 1.33)
+        self.tty = tty
+        self.stdin = stdin
+        self.restart_policy = restart_policy  # only meaningful for init containers
 
     @property
     def list_key(self) -> str:
@@ -409,38 +419,48 @@ class Container:
         return key_line(self.node, key, self.line)
 
 
-@dataclass
-class PodSpec:
+class PodSpec(Record):
     """A pod spec found in a workload (`kind` is the workload kind, e.g. Deployment)."""
 
-    kind: str
-    api_version: str
-    name: Optional[str]
-    namespace: Optional[str]
-    resource: Any  # the top-level object (Deployment, Pod...) mapping
-    node: Any  # the pod spec mapping
-    line: int  # line of the pod spec's first key
-    doc_index: int  # which YAML document of the file
-    item_index: Optional[int]  # position in `items` when the document is a `kind: List`
-    termination_grace_period: Optional[int]  # None = not set (Kubernetes default 30)
-    share_process_namespace: bool
-    os_name: Optional[str]  # spec.os.name: "linux" | "windows"
-    restart_policy: Optional[str]
-    containers: List[Container] = field(default_factory=list)  # initContainers first, then containers
+    __slots__ = ("kind", "api_version", "name", "namespace", "resource", "node", "line", "doc_index",
+                 "item_index", "termination_grace_period", "share_process_namespace", "os_name", "restart_policy",
+                 "containers")
+
+    def __init__(self, kind: str, api_version: str, name: Optional[str], namespace: Optional[str], resource: Any,
+                 node: Any, line: int, doc_index: int, item_index: Optional[int],
+                 termination_grace_period: Optional[int], share_process_namespace: bool, os_name: Optional[str],
+                 restart_policy: Optional[str], containers: Optional[List[Container]] = None) -> None:
+        self.kind = kind
+        self.api_version = api_version
+        self.name = name
+        self.namespace = namespace
+        self.resource = resource  # the top-level object (Deployment, Pod...) mapping
+        self.node = node  # the pod spec mapping
+        self.line = line  # line of the pod spec's first key
+        self.doc_index = doc_index  # which YAML document of the file
+        self.item_index = item_index  # position in `items` when the document is a `kind: List`
+        self.termination_grace_period = termination_grace_period  # None = not set (Kubernetes default 30)
+        self.share_process_namespace = share_process_namespace
+        self.os_name = os_name  # spec.os.name: "linux" | "windows"
+        self.restart_policy = restart_policy
+        self.containers: List[Container] = [] if containers is None else containers  # initContainers first, then containers
 
     def line_of(self, key: str) -> int:
         """Line of `key` in the pod spec mapping, or the spec's own line if absent."""
         return key_line(self.node, key, self.line)
 
 
-@dataclass
-class ManifestFile:
-    path: str
-    text: str  # decoded text, BOM removed
-    documents: List[Any]  # every loaded document (None for empty ones), for in-place edits
-    pods: List[PodSpec]
-    helm: bool  # a Helm template: not parsed, documents and pods are empty
-    style: YamlStyle = field(default_factory=YamlStyle)
+class ManifestFile(Record):
+    __slots__ = ("path", "text", "documents", "pods", "helm", "style")
+
+    def __init__(self, path: str, text: str, documents: List[Any], pods: List[PodSpec], helm: bool,
+                 style: Optional[YamlStyle] = None) -> None:
+        self.path = path
+        self.text = text  # decoded text, BOM removed
+        self.documents = documents  # every loaded document (None for empty ones), for in-place edits
+        self.pods = pods
+        self.helm = helm  # a Helm template: not parsed, documents and pods are empty
+        self.style: YamlStyle = YamlStyle() if style is None else style
 
 
 _CORE, _APPS, _BATCH = ("",), ("apps", "extensions"), ("batch",)

@@ -24,11 +24,11 @@ tag; a REF without a registry host matches the same repository on any registry.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from initify.errors import InputError
 from initify.facts import ImageFacts
+from initify.record import Record
 
 if TYPE_CHECKING:
     from initify.compose import ComposeService
@@ -56,8 +56,7 @@ def build_settings(options: object, build: Optional[Build]) -> Tuple[Optional[st
     return build.target, build.context, {**cli_args, **dict(build.args)}
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     registry: Optional[str]
     repository: str
     tag: Optional[str]
@@ -90,22 +89,28 @@ def ref_matches(key: str, image: str) -> bool:
     return wanted.tag is None or wanted.tag == (actual.tag or "latest")
 
 
-@dataclass
-class Paired:
-    path: str  # the Dockerfile
-    facts: ImageFacts
+class Paired(Record):
+    __slots__ = ("path", "facts")
+
+    def __init__(self, path: str, facts: ImageFacts) -> None:
+        self.path = path  # the Dockerfile
+        self.facts = facts
 
 
-@dataclass
-class Pairing:
+class Pairing(Record):
     """Decides which Dockerfile each container or service runs; `notes` go to stderr."""
 
-    analyse: Analyse  # reads and analyses a Dockerfile (cached by the caller)
-    explicit: List[Tuple[str, str]] = field(default_factory=list)  # (REF, Dockerfile path)
-    automatic: Optional[str] = None  # the one Dockerfile for automatic pairing
-    automatic_image: Optional[str] = None  # the one application image it pairs with
-    beside: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # manifest -> (Dockerfile, image) in its folder
-    notes: List[str] = field(default_factory=list)
+    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes")
+
+    def __init__(self, analyse: Analyse, explicit: Optional[List[Tuple[str, str]]] = None,
+                 automatic: Optional[str] = None, automatic_image: Optional[str] = None,
+                 beside: Optional[Dict[str, Tuple[str, str]]] = None, notes: Optional[List[str]] = None) -> None:
+        self.analyse = analyse  # reads and analyses a Dockerfile (cached by the caller)
+        self.explicit: List[Tuple[str, str]] = [] if explicit is None else explicit  # (REF, Dockerfile path)
+        self.automatic = automatic  # the one Dockerfile for automatic pairing
+        self.automatic_image = automatic_image  # the one application image it pairs with
+        self.beside: Dict[str, Tuple[str, str]] = {} if beside is None else beside  # manifest -> (Dockerfile, image) in its folder
+        self.notes: List[str] = [] if notes is None else notes
 
     def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
         facts = self.analyse(path, build)

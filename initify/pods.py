@@ -15,12 +15,12 @@ import importlib.util
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from initify import facts as facts_module
 from initify import signals
 from initify.facts import EXEC, ImageFacts, Step
+from initify.record import Record
 
 if TYPE_CHECKING:  # only for annotations: a Dockerfile-only run should not load the YAML readers
     from initify.engine import Hit
@@ -227,19 +227,25 @@ def kill_spelling(signal: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ContainerFacts:
-    manifest: ManifestFile
-    pod: PodSpec
-    container: Container
-    image: Optional[ImageFacts]  # the paired Dockerfile's facts, None when unpaired
-    dockerfile: Optional[str]  # the paired Dockerfile's path
-    k8s_version: Tuple[int, int]
-    argv: List[str] = field(default_factory=list)  # what the runtime starts ([] when unknown)
-    source: str = "unknown"  # "command" | "args" | "image" | "unknown": who decided argv
-    chain: List[Step] = field(default_factory=list)
-    image_chain: List[Step] = field(default_factory=list)  # what the image alone would run
-    stop_signal_field: bool = False  # `initify fix --stopsignal-field`: IN201 fixes with lifecycle.stopSignal
+class ContainerFacts(Record):
+    __slots__ = ("manifest", "pod", "container", "image", "dockerfile", "k8s_version", "argv", "source", "chain",
+                 "image_chain", "stop_signal_field")
+
+    def __init__(self, manifest: ManifestFile, pod: PodSpec, container: Container, image: Optional[ImageFacts],
+                 dockerfile: Optional[str], k8s_version: Tuple[int, int], argv: Optional[List[str]] = None,
+                 source: str = "unknown", chain: Optional[List[Step]] = None,
+                 image_chain: Optional[List[Step]] = None, stop_signal_field: bool = False) -> None:
+        self.manifest = manifest
+        self.pod = pod
+        self.container = container
+        self.image = image  # the paired Dockerfile's facts, None when unpaired
+        self.dockerfile = dockerfile  # the paired Dockerfile's path
+        self.k8s_version = k8s_version
+        self.argv: List[str] = [] if argv is None else argv  # what the runtime starts ([] when unknown)
+        self.source = source  # "command" | "args" | "image" | "unknown": who decided argv
+        self.chain: List[Step] = [] if chain is None else chain
+        self.image_chain: List[Step] = [] if image_chain is None else image_chain  # what the image alone would run
+        self.stop_signal_field = stop_signal_field  # `initify fix --stopsignal-field`: IN201 fixes with lifecycle.stopSignal
 
     @property
     def path(self) -> str:
@@ -291,12 +297,15 @@ class ContainerFacts:
         return key_line(lifecycle, "stopSignal", self.container.line_of("lifecycle")) if lifecycle is not None else self.container.line
 
 
-@dataclass
-class PodFacts:
-    manifest: ManifestFile
-    pod: PodSpec
-    containers: List[ContainerFacts]
-    k8s_version: Tuple[int, int]
+class PodFacts(Record):
+    __slots__ = ("manifest", "pod", "containers", "k8s_version")
+
+    def __init__(self, manifest: ManifestFile, pod: PodSpec, containers: List[ContainerFacts],
+                 k8s_version: Tuple[int, int]) -> None:
+        self.manifest = manifest
+        self.pod = pod
+        self.containers = containers
+        self.k8s_version = k8s_version
 
     @property
     def grace_seconds(self) -> int:

@@ -9,12 +9,12 @@ unknown image is assumed to have no ENTRYPOINT, or one that execs "$@".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional
 
 from initify import facts as facts_module
 from initify.facts import ImageFacts, Step
 from initify.pods import image_argv_with_args, is_multi_service, is_systemd, made_by_override
+from initify.record import Record
 
 if TYPE_CHECKING:  # only for annotations (see pods.py)
     from initify.compose import ComposeFile, ComposeService
@@ -23,17 +23,22 @@ DEFAULT_STOP_GRACE_SECONDS = 10.0
 DOCKER_INIT = ["docker-init", "--"]
 
 
-@dataclass
-class ServiceFacts:
-    compose: ComposeFile
-    service: ComposeService
-    image: Optional[ImageFacts]
-    dockerfile: Optional[str]
-    argv: List[str] = field(default_factory=list)
-    source: str = "unknown"  # "entrypoint" | "command" | "image" | "unknown"
-    pid1_known: bool = False  # False: nothing says what PID 1 is (unpaired image, no override)
-    chain: List[Step] = field(default_factory=list)
-    image_chain: List[Step] = field(default_factory=list)
+class ServiceFacts(Record):
+    __slots__ = ("compose", "service", "image", "dockerfile", "argv", "source", "pid1_known", "chain", "image_chain")
+
+    def __init__(self, compose: ComposeFile, service: ComposeService, image: Optional[ImageFacts],
+                 dockerfile: Optional[str], argv: Optional[List[str]] = None, source: str = "unknown",
+                 pid1_known: bool = False, chain: Optional[List[Step]] = None,
+                 image_chain: Optional[List[Step]] = None) -> None:
+        self.compose = compose
+        self.service = service
+        self.image = image
+        self.dockerfile = dockerfile
+        self.argv: List[str] = [] if argv is None else argv
+        self.source = source  # "entrypoint" | "command" | "image" | "unknown"
+        self.pid1_known = pid1_known  # False: nothing says what PID 1 is (unpaired image, no override)
+        self.chain: List[Step] = [] if chain is None else chain
+        self.image_chain: List[Step] = [] if image_chain is None else image_chain
 
     @property
     def path(self) -> str:
