@@ -14,8 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Protocol, Tuple
 
 from initify.errors import InputError
 from initify.record import Record
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class YamlStyle:
+class YamlStyle(NamedTuple):
     """How a file is laid out, detected from its text so a dump looks like the original.
 
     ruamel.yaml cannot preserve indentation per node, only one setting per dump, so files that mix

@@ -325,7 +325,7 @@ def _rerender_edit(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], ke
     first, last = chunk
     while last > first and not lines[last].strip():
         last -= 1  # keep blank lines before the next marker
-    single = YamlStyle(**{**loaded.style.__dict__, "explicit_start": False, "explicit_end": False})
+    single = loaded.style._replace(explicit_start=False, explicit_end=False)
     import io
 
     buffer = io.StringIO()
