@@ -23,7 +23,7 @@ import re
 from typing import Any, List, Optional, Sequence, Tuple
 
 from initify.engine import Edit
-from initify.manifests import YamlFile, YamlStyle, is_mapping, is_sequence, new_yaml, parse_documents
+from initify.manifests import YamlFile, is_mapping, is_sequence, new_yaml, parse_documents
 
 PathKey = Any  # a mapping key (str) or a sequence index (int)
 _PLAIN_SAFE = re.compile(r"[A-Za-z_/][\w./+\-]*")
