@@ -181,6 +181,7 @@ class _Scanner:
         pos = self.pos + 1
         nxt = text[pos] if pos < len(text) else ""
         if nxt == "{":
+            _check_braced_parameter(text, pos + 1)
             self.pos = _end_of_braced_parameter(text, pos + 1)
         elif nxt in _SPECIAL_PARAMETERS and nxt:
             self.pos = pos + 1
@@ -202,6 +203,38 @@ class _Scanner:
             word.unquoted_brace = True
         word.value += char
         self.pos += 1
+
+
+_POSIX_OPERATORS = (":-", ":=", ":?", ":+", "%%", "##", "-", "=", "?", "+", "%", "#")
+
+
+def _check_braced_parameter(text: str, pos: int) -> None:
+    """Refuse a `${` whose content at `pos` is not a POSIX parameter expansion: `${}` and bash's
+    `${!x}`, `${x/a/b}`, `${x:1}`, `${x^}` make dash fail with "Bad substitution".
+
+    Accepted: `${P}`, `${P<op>word}` with a POSIX operator, and `${#P}` (length), where P is a
+    name, a positional number or a special parameter.
+    """
+    def parameter_end(at: int) -> int:
+        if at < len(text) and (text[at] == "_" or (text[at].isascii() and text[at].isalpha())):
+            while at < len(text) and (text[at] == "_" or (text[at].isascii() and text[at].isalnum())):
+                at += 1
+            return at
+        if at < len(text) and text[at].isdigit():
+            while at < len(text) and text[at].isdigit():
+                at += 1
+            return at
+        if at < len(text) and text[at] in _SPECIAL_PARAMETERS:
+            return at + 1
+        raise _NeedsShell("not a POSIX parameter expansion")
+
+    if text.startswith("#", pos) and not text.startswith("#}", pos) and pos + 1 < len(text) and text[pos + 1] not in ":-=?+%#":
+        if text.startswith("}", parameter_end(pos + 1)):
+            return  # ${#P}: the length of P
+        raise _NeedsShell("not a POSIX parameter expansion")
+    end = parameter_end(pos)
+    if not (text.startswith("}", end) or text.startswith(_POSIX_OPERATORS, end)):
+        raise _NeedsShell("not a POSIX parameter expansion")
 
 
 def _end_of_braced_parameter(text: str, pos: int) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from initify.shell import add_exec, analyse, classify, exec_argv, split_words
@@ -302,6 +302,10 @@ def test_exec_argv() -> None:
         ("app $X\nother", "compound"),
         ("app $", "compound"),
         ("app $'x'", "compound"),
+        ("app ${}", "compound"),  # dash and bash: "Bad substitution", the command never runs
+        ("app ${!X} ${X/a/b} ${X:1} ${X^}", "compound"),  # bash-only forms: dash refuses them
+        ("app ${#X:-a}", "compound"),
+        ("app ${#X} ${#} ${$#} ${10} ${X%%.*}", "expansion"),
     ],
 )
 def test_classify(text: str, expected: str) -> None:
@@ -369,6 +373,7 @@ def test_classify_agrees_with_tree_sitter_on_single_commands(arguments: str) -> 
 @pytest.mark.skipif(not SHELLS, reason="no dash or bash")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(EXPANSION_PIECES)
+@example(arguments="${} ${$#}")  # found by this property: `${}` fails before anything runs
 def test_classify_expansion_property_exec_changes_nothing_but_the_pid(dumper: str, empty_dir: Path, arguments: str) -> None:
     """For any text classify calls "expansion", `exec TEXT` gives the same argv, as the shell's PID."""
     text = f"{dumper} {arguments}"
