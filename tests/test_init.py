@@ -37,18 +37,22 @@ both_waiters = pytest.mark.parametrize("waiter", ["sigtimedwait", "pipe"])
 
 # --- workloads (run inside the namespace with the same python) ----------------
 
+# Exits from its main loop, not from the handler: a SIGTERM that arrives while the SIGUSR1
+# handler is starting runs nested inside it, and exiting there would lose the SIGUSR1 line.
 APP = r"""
-import os, signal, sys
+import os, signal, sys, time
+stop = []
 def on(number, frame):
     os.write(1, b"got %d\n" % number)  # one write: a nested handler cannot split the line
     if number in (signal.SIGTERM, signal.SIGINT):
-        sys.exit(0)
+        stop.append(number)
 for number in [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGINT,
                signal.SIGWINCH, signal.SIGQUIT, signal.SIGRTMIN + 3]:
     signal.signal(number, on)
-print("ready", flush=True)
-while True:
-    signal.pause()
+os.write(1, b"ready\n")  # one write: two programs printing at once cannot mix their lines
+while not stop:
+    time.sleep(0.01)
+sys.exit(0)
 """
 
 IGNORES_TERM = r"""
@@ -611,7 +615,7 @@ def test_also_first_to_exit_decides_and_stops_the_others(pid1, tmp_path):
 
 @needs_unshare
 def test_also_programs_receive_forwarded_signals(pid1):
-    second = APP.replace('b"got %d', 'b"also got %d').replace('"ready"', '"also ready"')
+    second = APP.replace('b"got %d', 'b"also got %d').replace('b"ready', 'b"also ready')
     init = pid1(["--also", "%s -c '%s'" % (PY, second.replace("'", '"')), "--", *app(APP)])
     init.out.expect_lines("ready", "also ready")
     init.kill(signal.SIGUSR1)
