@@ -91,10 +91,17 @@ def log(message: str) -> None:
 
 # --- signals by name ------------------------------------------------------
 
+# Linux signals that the signal module of an older Python does not name
+# (SIGSTKFLT arrived in 3.11); the init runs on whatever python3 an image has.
+UNNAMED_BEFORE_PY311 = {"SIGSTKFLT": 16}
+
+
 def signal_numbers() -> "Dict[str, int]":
     """TERM, RTMIN+3, RTMAX-1... (upper case, no SIG prefix) to numbers."""
     numbers = {name[3:]: int(getattr(signal, name)) for name in dir(signal)
                if name.startswith("SIG") and "_" not in name}
+    for name, number in UNNAMED_BEFORE_PY311.items():
+        numbers.setdefault(name[3:], number)
     for offset in range(SIGRTMAX - SIGRTMIN + 1):
         numbers["RTMIN+%d" % offset] = SIGRTMIN + offset
         numbers["RTMAX-%d" % offset] = SIGRTMAX - offset
@@ -116,6 +123,7 @@ def signal_name(number: int) -> str:
         return "SIGRTMIN+%d" % (number - SIGRTMIN)
     names = sorted(name for name in dir(signal) if name.startswith("SIG") and "_" not in name
                    and name not in ALIASES and getattr(signal, name) == number)
+    names += [name for name, value in UNNAMED_BEFORE_PY311.items() if value == number and name not in names]
     return names[0] if names else "signal %d" % number
 
 

@@ -385,6 +385,18 @@ def test_runs_on_other_pythons(pid1, python):
     assert init.stderr() == ""
 
 
+@pytest.mark.parametrize("python", other_pythons())
+def test_signal_names_round_trip_on_other_pythons(python):
+    """Every Linux signal has a name that --rewrite accepts back, whatever the signal module of
+    the image's python3 names (3.10 and older lack SIGSTKFLT)."""
+    check = ("import signal, sys; sys.path.insert(0, %r); import init as m; "
+             "print([n for n in range(1, signal.NSIG) if n not in (32, 33) "
+             "and m.parse_signal(m.signal_name(n)) != n], m.signal_name(16))") % str(INIT.parent)
+    result = subprocess.run([python, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "SIGSTKFLT"]
+
+
 @needs_unshare
 @both_waiters
 def test_forwards_signals_and_exits_with_child_status(pid1, waiter):
