@@ -22,7 +22,10 @@ from initify.facts import inside_folder
 from initify.errors import InputError
 from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, image_findings, selection_for
 
-MAX_PASSES = 5
+# A pass applies every fix whose edits do not overlap, then lints again. Fixes in one flow-style
+# YAML document (JSON, say) each re-render the whole document, so they take a pass each; the cap
+# only stops fixes that would undo each other for ever.
+MAX_PASSES = 50
 
 
 class FixOptions(Options):

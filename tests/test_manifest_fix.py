@@ -193,6 +193,18 @@ def test_flow_style_pod_spec_rerenders_only_its_document(tmp_path):
     assert text.startswith(other + "---\n")
 
 
+def test_many_fixes_in_one_json_document_all_land_in_one_run(tmp_path):
+    """Each fix re-renders a flow-style (JSON) document whole, so they apply one pass each; the
+    six here must all land in one run (the second run, checked by `fixed`, changes nothing)."""
+    import json
+
+    containers = [{"name": f"c{n}", "image": "registry.example.com/app:1", "command": ["/lib/systemd/systemd"]} for n in range(3)]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}}
+    text, plan = fixed(tmp_path, {"a.yaml": json.dumps(pod, indent=2) + "\n"}, unsafe_fixes=True)
+    assert sorted(a.finding.code for a in plan.applied) == ["IN201"] * 3 + ["IN202"] + ["IN205"] * 3
+    assert lint_codes([tmp_path / "a.yaml"], k8s_version="1.33") == []
+
+
 def test_no_final_newline(tmp_path):
     original = workload("Pod", SYSTEMD).rstrip("\n")
     text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN205"], unsafe_fixes=True)
