@@ -107,8 +107,25 @@ _TRAILING_COMMENT = re.compile(r"^(\[.*\])[ \t]*(#.*)$", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*\]$")
 
 
+def _bare_words(text: str) -> Optional[List[str]]:
+    """The words of `[a, b.py, --flag]`, a list written without quotes; None for anything else,
+    including words with `$`, quotes, backslashes or braces (their meaning would be a guess)."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    inner = text[1:-1]
+    if any(ch in inner for ch in "[]\"'\\$`{}"):
+        return None
+    words = [word.strip() for word in inner.split(",")]
+    if words and words[-1] == "":
+        words.pop()  # a trailing comma
+    if not words or any(not word or any(ch.isspace() for ch in word) for word in words):
+        return None
+    return words
+
+
 def malformed_fix(path: str, command: Command) -> Optional[Fix]:
-    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]` (safe) and `['a', 'b']` (unsafe)."""
+    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]` (safe), `['a', 'b']` and
+    `[a, b]` (unsafe: the quotes are guessed)."""
     if command.form != MALFORMED:
         return None
     text = command.text.strip()
@@ -130,6 +147,8 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
             value = None
         if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
             argv, safe = list(value), False
+        elif _bare_words(text) is not None:
+            argv, safe = _bare_words(text), False
     if not argv:
         return None
     edit = command_edit(path, command.instruction, argv)

@@ -101,6 +101,8 @@ def test_entrypoint_without_cmd_becomes_exec_form(tmp_path):
         ('["python", "app.py",]', ("python", "app.py"), False),
         ('["sleep", 10]', ("sleep", "10"), False),
         ("['python', 'app.py']", ("python", "app.py"), True),
+        ("[python, app.py, --port, 80]", ("python", "app.py", "--port", "80"), True),
+        ("[ /usr/bin/app ,]", ("/usr/bin/app",), True),
     ],
 )
 def test_malformed_exec_form(tmp_path, value, expected, unsafe):
@@ -110,6 +112,13 @@ def test_malformed_exec_form(tmp_path, value, expected, unsafe):
         assert text == original
         text, _ = fixed(tmp_path, original, "--unsafe-fixes")
     assert final_commands(text) == [("CMD", True, expected)]
+
+
+@pytest.mark.parametrize("value", ["[$APP, --serve]", "[app, 'x y']", "[app, --name {x}]", "[app, [x]]"])
+def test_malformed_exec_form_is_left_when_the_meaning_is_a_guess(tmp_path, value):
+    original = f"FROM python:3.12-slim\nCMD {value}\n"
+    text, result = fixed(tmp_path, original, "--unsafe-fixes", "--select", "IN103")
+    assert text == original and "IN103" in result.stdout
 
 
 def test_malformed_trailing_comment_moves_above(tmp_path):
