@@ -356,9 +356,15 @@ def set_key(loaded: YamlFile, mapping: Any, key: str, value: Any, first: bool = 
     else:
         splice = _insert_first_edit(loaded, mapping, key, value) if first else None
         splice = splice or _insert_edit(loaded, mapping, key, value)
+    return _splice_or_rerender(loaded, splice, expected, doc_index, path, key, value)
+
+
+def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: List[Any], doc_index: int,
+                        path: Sequence[PathKey], key: Any, value: Any) -> Optional[Edit]:
+    """`splice` when the text it makes loads as `expected` (every document, plain); else the one
+    document re-rendered with `path`'s `key` set to `value`, when that loads right; else None."""
     if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), expected):
         return splice
-    # fallback: the splice was impossible or wrong; re-render this one document
     rendered = _rerender_edit(loaded, doc_index, path, key, value)
     if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), expected):
         return rendered
@@ -384,14 +390,9 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
         splice = _replace_at(loaded, line, column, value)
         if splice is None and isinstance(sequence[index], str):
             splice = _replace_literal_block(loaded, line, column, sequence[index], value)
-    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), docs):
-        return splice
     new_list = [plain(item) for item in sequence]
     new_list[index] = value
-    rendered = _rerender_edit(loaded, doc_index, parent_path, parent_key, new_list)
-    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), docs):
-        return rendered
-    return None
+    return _splice_or_rerender(loaded, splice, docs, doc_index, parent_path, parent_key, new_list)
 
 
 def _prepend_splice(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Optional[Edit]:
@@ -429,9 +430,4 @@ def prepend_items(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Opt
     docs = [plain(doc) for doc in loaded.documents]
     _walk(docs[doc_index], parent_path)[parent_key] = new_list
     splice = _prepend_splice(loaded, sequence, values)
-    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), docs):
-        return splice
-    rendered = _rerender_edit(loaded, doc_index, parent_path, parent_key, new_list)
-    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), docs):
-        return rendered
-    return None
+    return _splice_or_rerender(loaded, splice, docs, doc_index, parent_path, parent_key, new_list)
