@@ -1,10 +1,10 @@
 """IN201 stopsignal-not-delivered: PID 1 needs a signal other than SIGTERM and the pod spec does not send it."""
 
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 from initify import signals, yaml_edit
 from initify.checks.kubernetes.in207_stopsignal_needs_os import linux_os_edit
-from initify.engine import Fix, Hit
+from initify.engine import Edit, Fix, Hit
 from initify.manifests import is_mapping
 from initify.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal
 
@@ -38,6 +38,13 @@ def _remedies(subject: ContainerFacts, wanted: str) -> List[str]:
     return remedies
 
 
+def _lifecycle_edit(subject: ContainerFacts, lifecycle: Any, key: str, value: Any) -> Optional[Edit]:
+    """Set `lifecycle.<key>` of the container, adding `lifecycle:` when it is missing."""
+    if lifecycle is None:
+        return yaml_edit.set_key(subject.manifest, subject.container.node, "lifecycle", {key: value})
+    return yaml_edit.set_key(subject.manifest, lifecycle, key, value)
+
+
 def _fix(subject: ContainerFacts, wanted: str) -> Optional[Fix]:
     """preStop `kill -SIG 1`, or with --stopsignal-field (Kubernetes >= 1.33) lifecycle.stopSignal
     plus `os.name: linux`. An existing preStop hook is kept: no fix then."""
@@ -46,10 +53,7 @@ def _fix(subject: ContainerFacts, wanted: str) -> Optional[Fix]:
     if lifecycle is not None and not is_mapping(lifecycle):
         return None
     if subject.stop_signal_field and subject.k8s_version >= STOP_SIGNAL_SINCE:
-        if lifecycle is None:
-            edit = yaml_edit.set_key(subject.manifest, container.node, "lifecycle", {"stopSignal": wanted})
-        else:
-            edit = yaml_edit.set_key(subject.manifest, lifecycle, "stopSignal", wanted)
+        edit = _lifecycle_edit(subject, lifecycle, "stopSignal", wanted)
         if edit is None:
             return None
         edits = (edit,)
@@ -62,10 +66,7 @@ def _fix(subject: ContainerFacts, wanted: str) -> Optional[Fix]:
     if container.pre_stop is not None or subject.pod.share_process_namespace or minimal_base(subject.image) is not None:
         return None
     hook = {"exec": {"command": ["kill", kill_spelling(wanted), "1"]}}
-    if lifecycle is None:
-        edit = yaml_edit.set_key(subject.manifest, container.node, "lifecycle", {"preStop": hook})
-    else:
-        edit = yaml_edit.set_key(subject.manifest, lifecycle, "preStop", hook)
+    edit = _lifecycle_edit(subject, lifecycle, "preStop", hook)
     if edit is None:
         return None
     # safe only when the paired Dockerfile shows a base image with a `kill`; unpaired, unknown
