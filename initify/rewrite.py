@@ -11,7 +11,7 @@ import json
 import re
 from typing import List, Optional, Tuple
 
-from initify import knowledge, shell
+from initify import knowledge, shell, signals
 from initify.engine import Edit, Fix
 from initify.facts import EXEC, MALFORMED, SHELL, Command, ImageFacts
 from initify.model import Instruction
@@ -255,8 +255,9 @@ def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
     return None, f"nothing is known about {facts.base_image}: pass --init python|tini|dumb-init"
 
 
-def _rewrite_options(facts: ImageFacts) -> List[str]:
-    """`--rewrite SENT:WANTED` when the program is a daemon whose stop signal is not the one sent."""
+def _rewrite_options(facts: ImageFacts, init: str = "python") -> List[str]:
+    """`--rewrite SENT:WANTED` when the program is a daemon whose stop signal is not the one sent
+    (dumb-init writes the pair as numbers, `--rewrite 15:3`; tini cannot rewrite)."""
     main = facts.main
     if main is None:
         return []
@@ -269,8 +270,10 @@ def _rewrite_options(facts: ImageFacts) -> List[str]:
         return []
     daemon = knowledge.load().daemon_for(program) if program else None
     sent = facts.delivered_signal
-    if daemon is None or daemon.stop_signal == sent:
+    if daemon is None or daemon.stop_signal == sent or init == "tini":
         return []
+    if init == "dumb-init":
+        return ["--rewrite", f"{signals.number_of(sent)}:{signals.number_of(daemon.stop_signal)}"]
     return ["--rewrite", f"{sent[3:]}:{daemon.stop_signal[3:]}"]
 
 
@@ -305,7 +308,7 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
         if any(i.keyword == "USER" for i in final):
             return None  # a package install would run as that user
         prepare = ("RUN", _PACKAGE_INSTALL[base.package_manager].format(package=init))
-        front = [init, "--"]
+        front = [init] + _rewrite_options(facts, init) + ["--"]
     argv = front + (entrypoint.argv if entrypoint is not None else [])
     anchor, before = _insertion_point(facts)
     if anchor is None:

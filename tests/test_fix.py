@@ -266,6 +266,17 @@ def test_init_carries_a_rewrite_for_a_daemon_behind_a_script(tmp_path):
     assert final_commands(text)[0] == ("ENTRYPOINT", True, ("/usr/local/bin/initify-init", "--rewrite", "TERM:QUIT", "--"))
 
 
+def test_dumb_init_carries_the_rewrite_as_numbers(tmp_path):
+    """dumb-init's `--rewrite` takes signal numbers; tini cannot rewrite (STOPSIGNAL, IN108, does it)."""
+    (tmp_path / "run.sh").write_text("#!/bin/sh\ntrap 'echo bye' TERM\nnginx -g 'daemon off;'\n")
+    original = 'FROM debian:12\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    text, _ = fixed(tmp_path, original, "--unsafe-fixes", "--init", "dumb-init", "--select", "IN106")
+    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("dumb-init", "--rewrite", "15:3", "--"))
+    assert codes(tmp_path / "Dockerfile") == []  # IN108 sees the rewrite; dumb-init signals the script's group
+    text, _ = fixed(tmp_path, original, "--unsafe-fixes", "--init", "tini", "--select", "IN106")
+    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("tini", "--"))
+
+
 def test_no_init_when_nothing_is_known_or_none_is_asked(tmp_path):
     original = "FROM example.com/custom:1\nCMD [\"sh\", \"-c\", \"a | b\"]\n"
     text, result = fixed(tmp_path, original, "--unsafe-fixes")
