@@ -19,7 +19,8 @@ the engine finds modules by listing the package, so nothing here changes.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import importlib.machinery
+import os
 import re
 from functools import lru_cache
 from types import ModuleType
@@ -133,21 +134,33 @@ class Rule(NamedTuple):
         return self.module.check(subject)
 
 
+def _submodules(package: ModuleType) -> List[Tuple[str, bool]]:
+    """(name, is a package) for each module in a package's folders, sorted by name: what
+    pkgutil.iter_modules finds there, without importing pkgutil (~1.5 ms of a pre-commit run)."""
+    suffixes = tuple(importlib.machinery.all_suffixes())
+    found: Dict[str, bool] = {}
+    for folder in package.__path__:
+        for entry in os.scandir(folder):
+            name = entry.name
+            if entry.is_dir():
+                if name.isidentifier() and os.path.exists(os.path.join(entry.path, "__init__.py")):
+                    found[name] = True
+            elif name.endswith(suffixes) and name.split(".")[0].isidentifier() and name.split(".")[0] != "__init__":
+                found.setdefault(name.split(".")[0], False)
+    return sorted(found.items())
+
+
 def _rule_packages() -> List[ModuleType]:
     """The subpackages of initify.checks (importing one is cheap: it only names its TARGETS)."""
     from initify import checks
 
-    return [
-        importlib.import_module(f"initify.checks.{info.name}")
-        for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name)
-        if info.ispkg
-    ]
+    return [importlib.import_module(f"initify.checks.{name}") for name, is_package in _submodules(checks) if is_package]
 
 
 def _load_rules(package: ModuleType) -> List[Rule]:
     rules = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for name, _ in _submodules(package):
+        module = importlib.import_module(f"{package.__name__}.{name}")
         if not hasattr(module, "CODE"):
             continue
         rules.append(
