@@ -10,7 +10,7 @@ Immutable values (hashable, never changed after creation) are `typing.NamedTuple
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Tuple
 
 
 class Record:
@@ -21,19 +21,18 @@ class Record:
 
     __slots__: Tuple[str, ...] = ()
     __hash__ = None  # type: ignore[assignment]
+    _fields: Tuple[str, ...] = ()  # every field, a base class's first; set once per class below
 
-    def _fields(self) -> List[str]:
-        """Field names, a base class's first (a subclass's `__slots__` lists only its own)."""
-        names: List[str] = []
-        for cls in reversed(type(self).__mro__):
-            names.extend(cls.__dict__.get("__slots__", ()))
-        return names
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        # A subclass's `__slots__` lists only its own fields: gather the bases' too, once.
+        cls._fields = tuple(name for klass in reversed(cls.__mro__) for name in klass.__dict__.get("__slots__", ()))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in self._fields())
+        return all(getattr(self, name) == getattr(other, name) for name in self._fields)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields())
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({fields})"
