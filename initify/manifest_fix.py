@@ -9,7 +9,7 @@ module only loads, lints and applies, pass after pass, like the Dockerfile plann
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from initify import discover, engine, pairing
 from initify.compose import ComposeFile, load_compose
@@ -24,24 +24,12 @@ Entry = Tuple[str, str, engine.Selection]
 def _analyser(plan: object, options: object) -> pairing.Analyse:
     """Facts of a Dockerfile as the planned fixes leave it (its text and context scripts)."""
     from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
 
-    cache: Dict[Tuple[str, Optional[pairing.Build]], object] = {}
+    def read(path: str):  # type: ignore[no-untyped-def]
+        state = plan.files.get(os.path.abspath(path))  # type: ignore[attr-defined]
+        return dockerfile_module.parse(state.text, path) if state is not None else dockerfile_module.read(path)
 
-    def analyse(path: str, build: Optional[pairing.Build] = None):  # type: ignore[no-untyped-def]
-        key = os.path.abspath(path)
-        if (key, build) not in cache:
-            state = plan.files.get(key)  # type: ignore[attr-defined]
-            if state is not None:
-                parsed = dockerfile_module.parse(state.text, path)
-            else:
-                parsed = dockerfile_module.read(path)
-            target, context, args = pairing.build_settings(options, build)
-            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args,
-                                                           planned_files=plan.planned_files())  # type: ignore[attr-defined]
-        return cache[key, build]
-
-    return analyse
+    return pairing.analyser(options, read, plan.planned_files)  # type: ignore[arg-type, attr-defined]
 
 
 def _load(path: str, kind: str, text: str) -> Loaded:

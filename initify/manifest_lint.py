@@ -7,7 +7,6 @@ compose services silently; a YAML syntax error is an InputError (exit 2).
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
 
 from initify import config as config_module
@@ -26,22 +25,9 @@ Loaded = Union[ManifestFile, ComposeFile]
 def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Analyse:
     """Facts of a Dockerfile: reused when it was linted with the same settings, else read and
     analysed once per (path, compose build settings)."""
-    cache: Dict[Tuple[str, Optional[pairing.Build]], Optional["ImageFacts"]] = {}
+    from initify import dockerfile as dockerfile_module
 
-    def analyse(path: str, build: Optional[pairing.Build] = None) -> Optional["ImageFacts"]:
-        from initify import dockerfile as dockerfile_module
-        from initify import facts as facts_module
-
-        key = os.path.abspath(path)
-        if build is None and key in images:
-            return images[key]
-        if (key, build) not in cache:
-            target, context, args = pairing.build_settings(options, build)
-            parsed = dockerfile_module.read(path)
-            cache[key, build] = facts_module.analyse_image(parsed, target=target, context_dir=context, build_args=args)
-        return cache[key, build]
-
-    return analyse
+    return pairing.analyser(options, dockerfile_module.read, linted=images)
 
 
 def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") -> List[Tuple[Loaded, engine.Selection]]:

@@ -26,12 +26,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Tuple
 
+from initify import facts as facts_module
 from initify.errors import InputError
 from initify.facts import ImageFacts
 from initify.record import Record
 
 if TYPE_CHECKING:
     from initify.compose import ComposeService
+    from initify.lint import Options
+    from initify.model import Dockerfile
 
 
 class Build(NamedTuple):
@@ -47,13 +50,35 @@ class Build(NamedTuple):
 Analyse = Callable[[str, Optional[Build]], Optional[ImageFacts]]
 
 
-def build_settings(options: object, build: Optional[Build]) -> Tuple[Optional[str], Optional[str], Dict[str, str]]:
+def build_settings(options: Options, build: Optional[Build]) -> Tuple[Optional[str], Optional[str], Dict[str, str]]:
     """(target, context folder, build args) to analyse a Dockerfile with: compose's `build`
     settings when given, else the command line's `--target`, `--context` and `--build-arg`."""
-    cli_args: Dict[str, str] = dict(getattr(options, "build_args", None) or {})
     if build is None:
-        return getattr(options, "target", None), getattr(options, "context", None), cli_args
-    return build.target, build.context, {**cli_args, **dict(build.args)}
+        return options.target, options.context, dict(options.build_args)
+    return build.target, build.context, {**options.build_args, **dict(build.args)}
+
+
+def analyser(options: Options, read: Callable[[str], Dockerfile],
+             planned_files: Callable[[], Dict[str, str]] = dict,
+             linted: Optional[Dict[str, Optional[ImageFacts]]] = None) -> Analyse:
+    """Facts of a Dockerfile, analysed once per (path, compose build settings), for lint and fix.
+
+    `read` parses the Dockerfile (from disk, or as `initify fix` plans it), `planned_files` gives
+    the context files as planned; with the command line's settings (no `Build`), a Dockerfile
+    this run already linted (`linted`, by absolute path) is reused."""
+    cache: Dict[Tuple[str, Optional[Build]], Optional[ImageFacts]] = {}
+
+    def analyse(path: str, build: Optional[Build] = None) -> Optional[ImageFacts]:
+        key = os.path.abspath(path)
+        if build is None and linted is not None and key in linted:
+            return linted[key]
+        if (key, build) not in cache:
+            target, context, args = build_settings(options, build)
+            cache[key, build] = facts_module.analyse_image(read(path), target=target, context_dir=context,
+                                                           build_args=args, planned_files=planned_files())
+        return cache[key, build]
+
+    return analyse
 
 
 class ImageRef(NamedTuple):
