@@ -145,8 +145,10 @@ def _submodules(package: ModuleType) -> List[Tuple[str, bool]]:
             if entry.is_dir():
                 if name.isidentifier() and os.path.exists(os.path.join(entry.path, "__init__.py")):
                     found[name] = True
-            elif name.endswith(suffixes) and name.split(".")[0].isidentifier() and name.split(".")[0] != "__init__":
-                found.setdefault(name.split(".")[0], False)
+            elif name.endswith(suffixes):
+                module = name.split(".")[0]
+                if module.isidentifier() and module != "__init__":
+                    found.setdefault(module, False)
     return sorted(found.items())
 
 

@@ -147,7 +147,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
             value = None
         if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
             argv, safe = list(value), False
-        elif _bare_words(text) is not None:
+        else:
             argv, safe = _bare_words(text), False
     if not argv:
         return None
