@@ -58,7 +58,7 @@ def _build_args(values: Tuple[str, ...]) -> Dict[str, str]:
 
 def _check_version(k8s_version: Optional[str]) -> None:
     if k8s_version is not None:
-        from initify.pods import parse_version
+        from initify.kubernetes.pods import parse_version
 
         try:
             parse_version(k8s_version)
@@ -132,7 +132,7 @@ def lint(
 
     Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
     """
-    from initify import lint as lint_module
+    from initify.commands import lint as lint_module
     from initify import reporters
 
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
@@ -178,7 +178,7 @@ def fix(
     Exit status: 0 nothing left at the fail level (--check/--diff: nothing to change), 1 findings
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
     """
-    from initify import fix as fix_module
+    from initify.commands import fix as fix_module
     from initify import reporters
     from initify.engine import at_or_above
 
@@ -239,8 +239,8 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
     """
     import signal
 
-    from initify import build as build_module
-    from initify import runtime
+    from initify.commands import build as build_module
+    from initify.image import runtime
 
     engine_args = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
     positional = list(args[: len(args) - len(engine_args)])
@@ -288,8 +288,8 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
     Exit status: 0 it stopped on its own within the grace, 1 it had to be killed, 2 bad input or
     the container could not be run.
     """
-    from initify import runtime
-    from initify import verify as verify_module
+    from initify.image import runtime
+    from initify.commands import verify as verify_module
 
     options = verify_module.VerifyOptions(image, runtime_name, mode, manifest, container, grace, startup)
     try:
@@ -318,13 +318,13 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
 
     Exit status: 0 written, 2 bad input.
     """
-    from initify import manifest_cmd
+    from initify.commands import manifest as manifest_command
 
-    options = manifest_cmd.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
+    options = manifest_command.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
     try:
-        text = manifest_cmd.manifest(options)
+        text = manifest_command.manifest(options)
         if output:
-            manifest_cmd.write_atomic(output, text)
+            manifest_command.write_atomic(output, text)
     except InputError as error:
         raise _fail(str(error))
     except OSError as error:

@@ -12,8 +12,14 @@ A rule is one module in `initify/checks/` that defines:
     FIXES = True                    # optional: hits carry their own `Fix` (edits), see below
 
 A rule that can repair what it finds attaches a `Fix` (a list of `Edit`s plus safe/unsafe) to
-its Hit; `initify fix` (initify/fix.py) applies them. Its documentation is `rules/<CODE>.md`. Adding a rule means adding those two files and a test file;
+its Hit; `initify fix` (initify/commands/fix.py) applies them with `apply_line_edits`. Its
+documentation is `rules/<CODE>.md`. Adding a rule means adding those two files and a test file;
 the engine finds modules by listing the package, so nothing here changes.
+
+Where the engine sits in the pipeline (parse -> facts -> rules -> findings with edits -> report or
+apply): the readers and fact builders live in `initify/dockerfile/`, `initify/kubernetes/` and
+`initify/compose/`; the rules in `initify/checks/`; the commands that drive the pipeline in
+`initify/commands/`; reporting in `initify/reporters.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from initify.model import Instruction
+from initify.dockerfile.model import Instruction
 from initify.record import Record
 
 SEVERITIES = ("info", "warning", "error")
@@ -59,6 +65,45 @@ class Fix(NamedTuple):
     safe: bool
     note: str = ""
     after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
+
+
+def _line_offsets(text: str) -> List[int]:
+    """offsets[n-1] is where physical line n starts; one extra entry for the end of the text."""
+    offsets = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            offsets.append(index + 1)
+    if offsets[-1] != len(text):
+        offsets.append(len(text))
+    return offsets
+
+
+def apply_line_edits(text: str, edits: Sequence[Edit]) -> Tuple[str, List[Edit]]:
+    """Apply line edits that do not overlap; return the new text and the edits left out.
+
+    `text` is without BOM; lines end at "\\n" (so CRLF stays inside the line). Edits are taken
+    in the given order; one that overlaps an earlier accepted edit is left for the next pass.
+    """
+    offsets = _line_offsets(text)
+    accepted: List[Tuple[int, int, Edit]] = []
+    skipped: List[Edit] = []
+    for edit in edits:
+        if edit.start_line < 1 or edit.start_line > len(offsets) or edit.end_line > len(offsets) - 1:
+            skipped.append(edit)
+            continue
+        start = offsets[edit.start_line - 1]
+        end = offsets[edit.end_line] if edit.end_line >= edit.start_line else start
+        clash = any(
+            (start < other_end and other_start < end) or (start == end == other_start == other_end)
+            for other_start, other_end, _ in accepted
+        )
+        if clash:
+            skipped.append(edit)
+            continue
+        accepted.append((start, end, edit))
+    for start, end, edit in sorted(accepted, key=lambda item: (item[0], item[1]), reverse=True):
+        text = text[:start] + edit.text + text[end:]
+    return text, skipped
 
 
 class Hit(Record):

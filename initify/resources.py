@@ -1,4 +1,4 @@
-"""Where the shipped data lives: `rules/` (docs, knowledge base) and `templates/`.
+"""Where the shipped data lives: `rules/` (docs, knowledge base), `templates/`, and the init's source.
 
 A wheel carries them inside the package as `initify/_data/...` (see pyproject's force-include);
 a source checkout or an editable install has them at the repository top level.
@@ -17,3 +17,8 @@ def data_dir(name: str) -> str:
     if os.path.isdir(installed):
         return installed
     return os.path.join(os.path.dirname(_PACKAGE_DIR), name)
+
+
+def init_source() -> str:
+    """Path of the bundled init (`initify/init.py`), which `initify fix` copies into a build context."""
+    return os.path.join(_PACKAGE_DIR, "init.py")

@@ -3,7 +3,7 @@
 Plain functions, reusable by any test that needs to build an image and watch a
 container start and stop. What the package itself does (OCI bundle from an
 image, runc run/kill/wait/delete, scanning a PID namespace) is
-``initify.runtime``'s; this module adds what only tests need:
+``initify.image.runtime``'s; this module adds what only tests need:
 
 - ``have(tool)`` / ``missing_tools(*tools)``: is a tool installed (skip only then).
 - ``base_image()``: a cached Debian image with python3-minimal, made with
@@ -16,7 +16,7 @@ image, runc run/kill/wait/delete, scanning a PID namespace) is
 - ``Container`` / ``run_container(image)``: run an image with runc (no podman),
   ``signal()`` it from outside as a runtime does, ``wait()`` for its exit
   status, ``is_running()``, ``stop_and_time()``, ``remove()``.
-- ``zombies_in_pid_namespace(pid)`` (initify.runtime's): zombie processes
+- ``zombies_in_pid_namespace(pid)`` (initify.image.runtime's): zombie processes
   that share pid's PID namespace, seen from the host's /proc.
 
 Everything is cached under ``$INITIFY_TEST_CACHE`` (default
@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from initify import runtime
+from initify.image import runtime
 
 CACHE_DIR = Path(os.environ.get("INITIFY_TEST_CACHE", str(Path.home() / ".cache" / "initify-tests")))
 BASE_SUITE = "bookworm"
@@ -42,7 +42,7 @@ BASE_PACKAGES = ("python3-minimal",)
 BASE_IMAGE = "localhost/initify-test-base:bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
-# What initify.runtime already does, under the names the tests use.
+# What initify.image.runtime already does, under the names the tests use.
 image_config = runtime.image_config
 processes_in_pid_namespace = runtime.processes_in_pid_namespace
 zombies_in_pid_namespace = runtime.zombies_in_pid_namespace
@@ -225,7 +225,7 @@ def remove_image(image: str) -> None:
 class Container(runtime.RuncContainer):
     """One runc container run in the foreground by a `runc run` child process.
 
-    initify.runtime.RuncContainer makes the bundle, runs, signals, waits and
+    initify.image.runtime.RuncContainer makes the bundle, runs, signals, waits and
     removes; this adds what tests want. runc relays the container's exit
     status as its own (128+N when killed by signal N), so wait() gives the
     container's status. Signals are sent with `runc kill`, i.e. to the
@@ -301,7 +301,7 @@ def run_container(image: str, args: Optional[List[str]] = None,
 
 # --- processes seen from the host --------------------------------------------
 # processes_in_pid_namespace, zombies_in_pid_namespace and process_state are
-# initify.runtime's (imported above); these are for tests only.
+# initify.image.runtime's (imported above); these are for tests only.
 
 def pid_namespace(pid: int) -> str:
     """The PID namespace id of a process (readlink /proc/PID/ns/pid)."""

@@ -14,8 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import kubernetes_validate
 from ruamel.yaml import YAML
 
-from initify import lint
-from initify.manifests import POD_SPEC_PATHS
+from initify.commands import lint
+from initify.kubernetes.manifests import POD_SPEC_PATHS
 
 SCHEMA_VERSION = "1.33"
 

@@ -1,4 +1,4 @@
-"""Tests for initify.compose and initify.durations."""
+"""Tests for initify.compose.files and initify.knowledge.durations."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import List
 
 import pytest
 
-from initify.compose import ComposeFile, ComposeService, is_compose_path, load_compose
-from initify.durations import parse_duration
+from initify.compose.files import ComposeFile, ComposeService, is_compose_path, load_compose
+from initify.knowledge.durations import parse_duration
 from initify.errors import InputError
-from initify.manifests import dump_documents, render_documents
+from initify.kubernetes.manifests import dump_documents, render_documents
 DATA = Path(__file__).parent / "data" / "compose"
 FIXTURES = sorted(DATA.iterdir())
 CORPUS = Path("/work/shared/corpus")

@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from initify.dockerfile import KEYWORDS, read
+from initify.dockerfile.parser import KEYWORDS, read
 from initify.errors import InputError
 from tests.test_dockerfile_parser import (
     assert_spans_cover_file,

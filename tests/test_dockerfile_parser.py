@@ -14,9 +14,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from initify.dockerfile import KEYWORDS, parse, read, split_flags
+from initify.dockerfile.parser import KEYWORDS, parse, read, split_flags
 from initify.errors import InputError
-from initify.model import Dockerfile
+from initify.dockerfile.model import Dockerfile
 
 oracle = pytest.importorskip("dockerfile")
 

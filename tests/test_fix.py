@@ -13,7 +13,8 @@ from typing import List, Tuple
 import dockerfile as buildkit
 import pytest
 
-from initify import fix, lint
+from initify.commands import fix
+from initify.commands import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,7 +220,7 @@ def test_remaining_findings_decide_the_exit_status(tmp_path):
 
 def test_overlapping_edits_are_applied_in_later_passes():
     edits = [fix.engine.Edit("D", 2, 2, "X\n"), fix.engine.Edit("D", 2, 1, "S\n"), fix.engine.Edit("D", 2, 3, "Y\n")]
-    text, skipped = fix.apply_line_edits("a\nb\nc\n", edits)
+    text, skipped = engine.apply_line_edits("a\nb\nc\n", edits)
     assert text == "a\nS\nX\nc\n" and skipped == [edits[2]]
 
 
@@ -288,7 +289,7 @@ def test_no_init_when_nothing_is_known_or_none_is_asked(tmp_path):
 
 def test_a_probed_base_decides_the_init_for_an_unknown_image_name(tmp_path):
     """`initify build` looks inside the real base image and passes what it found as FixOptions.base."""
-    from initify import knowledge
+    from initify.knowledge import loader as knowledge
 
     original = 'FROM localhost/my-debian:1\nCMD ["sh", "-c", "a | b"]\n'
     path = tmp_path / "Dockerfile"

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from initify import fix, shell
+from initify.commands import fix
+from initify.dockerfile import shell
 
 PRINTER = textwrap.dedent(
     """\

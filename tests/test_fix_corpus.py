@@ -10,7 +10,8 @@ from pathlib import Path
 import dockerfile as buildkit
 import pytest
 
-from initify import fix, lint
+from initify.commands import fix
+from initify.commands import lint
 
 from test_lint_corpus import CORPUS, FILES
 

@@ -17,7 +17,10 @@ from typing import Dict
 import dockerfile as buildkit
 import pytest
 
-from initify import discover, fix, lint, pairing
+from initify import discover
+from initify.commands import fix
+from initify.commands import lint
+from initify.kubernetes import pairing
 from initify.errors import InputError
 
 from test_lint_corpus import CORPUS

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from initify import fix, lint
+from initify.commands import fix
+from initify.commands import lint
 from initify.errors import InputError
 
 SYSTEMD_IMAGE = 'FROM fedora:40 AS machine\nCMD ["/sbin/init"]\nFROM machine\n'

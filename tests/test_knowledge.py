@@ -10,7 +10,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-from initify import knowledge
+from initify.knowledge import loader as knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from initify import lint
+from initify.commands import lint
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 if not CORPUS.is_dir():

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
 
-from initify import lint
+from initify.commands import lint
 from initify.cli import main
 
 IMAGES = {

@@ -19,7 +19,8 @@ from ruamel.yaml import YAML
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from manifest_helpers import WORKLOADS, workload  # noqa: E402
 
-from initify import fix, lint  # noqa: E402
+from initify.commands import fix  # noqa: E402
+from initify.commands import lint
 
 SYSTEMD = 'containers:\n- name: app\n  image: registry.example.com/app:1\n  command: ["/lib/systemd/systemd"]\n'
 

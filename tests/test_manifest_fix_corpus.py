@@ -12,7 +12,9 @@ import kubernetes_validate
 import pytest
 from ruamel.yaml import YAML
 
-from initify import discover, fix, lint
+from initify import discover
+from initify.commands import fix
+from initify.commands import lint
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 FILES = sorted(

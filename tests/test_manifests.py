@@ -1,4 +1,4 @@
-"""Tests for initify.manifests: pod specs, containers and line numbers from Kubernetes YAML."""
+"""Tests for initify.kubernetes.manifests: pod specs, containers and line numbers from Kubernetes YAML."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from initify.errors import InputError
-from initify.manifests import (
+from initify.kubernetes.manifests import (
     ManifestFile,
     detect_style,
     dump_documents,
@@ -317,7 +317,7 @@ def test_dump_of_unchanged_mixed_indentation_is_the_original_text() -> None:
 
 
 def test_importing_the_readers_does_not_import_ruamel() -> None:
-    code = "import sys, initify.manifests, initify.compose; print(any(m.startswith('ruamel') for m in sys.modules))"
+    code = "import sys, initify.kubernetes.manifests, initify.compose.files; print(any(m.startswith('ruamel') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

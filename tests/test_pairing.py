@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from initify.pairing import parse_ref, ref_matches
+from initify.kubernetes.pairing import parse_ref, ref_matches
 from manifest_helpers import found, run, validate_k8s, workload, write
 
 DATA = Path(__file__).parent / "data" / "lint"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from initify import engine, lint, reporters
+from initify import engine, reporters
+from initify.commands import lint
 
 SHELL_FORM = "FROM python:3.12-slim\nCMD python3 app.py\n"
 SYSTEMD = 'FROM fedora:40\nSTOPSIGNAL SIGTERM\nCMD ["/sbin/init"]\n'

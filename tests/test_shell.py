@@ -1,8 +1,8 @@
-"""Tests of initify.shell against what real shells (dash as /bin/sh, and bash) actually do.
+"""Tests of initify.dockerfile.shell against what real shells (dash as /bin/sh, and bash) actually do.
 
 The oracle is a tiny program that prints its argv and its PID as JSON. A command text is run
 through a real shell with that program as the command, and what it printed is compared with
-what initify.shell predicted: the argv for `split_words`, "the program has the shell's PID"
+what initify.dockerfile.shell predicted: the argv for `split_words`, "the program has the shell's PID"
 for `analyse(...).ends_with_exec` and `add_exec`.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from initify.shell import add_exec, analyse, classify, exec_argv, split_words
+from initify.dockerfile.shell import add_exec, analyse, classify, exec_argv, split_words
 
 SHELLS = [path for path in (shutil.which("dash"), shutil.which("bash")) if path]
 # analyse/add_exec need tree-sitter-bash (pyproject: tree-sitter>=0.23, tree-sitter-bash>=0.23).
@@ -354,7 +354,7 @@ def test_classify_agrees_with_tree_sitter_on_single_commands(arguments: str) -> 
     text = f"app {arguments}"
     if classify(text) not in ("plain", "expansion"):
         return
-    from initify.shell import _parser
+    from initify.dockerfile.shell import _parser
 
     root = _parser().parse(text.encode()).root_node
     if root.has_error:  # tree-sitter-bash's own gaps (`{=`, a final `\\ ` in 0.23): real shells decide
@@ -689,7 +689,7 @@ def test_add_exec_property_same_output_and_pid(preludes: List[str], last: str, t
 
 
 def test_module_import_does_not_load_parsers() -> None:
-    code = "import sys, initify.shell; print('tree_sitter' in sys.modules, 'bashlex' in sys.modules)"
+    code = "import sys, initify.dockerfile.shell; print('tree_sitter' in sys.modules, 'bashlex' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.split() == ["False", "False"]

@@ -1,4 +1,4 @@
-"""initify.shell on the real entrypoint/start scripts of the shared corpus (read in place)."""
+"""initify.dockerfile.shell on the real entrypoint/start scripts of the shared corpus (read in place)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Dict, List
 
 import pytest
 
-from initify.shell import add_exec, analyse
+from initify.dockerfile.shell import add_exec, analyse
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 if not CORPUS.is_dir():

@@ -1,6 +1,6 @@
 """`initify build`: build an image with the `initify fix` fixes applied, never touching the user's files.
 
-1. Plan the fixes in memory (`initify.fix.plan`), with the init chosen from the real base image
+1. Plan the fixes in memory (`initify.commands.fix.plan`), with the init chosen from the real base image
    (does it have python3? which package manager?) when buildah has it locally.
 2. Copy the build context into a temporary folder (honouring `.dockerignore`/`.containerignore`,
    which is copied too so the engine applies its exact rules), put the fixed Dockerfile and the
@@ -23,7 +23,9 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
-from initify import knowledge, runtime, signals
+from initify.knowledge import loader as knowledge
+from initify.image import runtime
+from initify.knowledge import signals
 from initify.errors import InputError
 
 IGNORE_FILES = (".containerignore", ".dockerignore")
@@ -94,8 +96,8 @@ def find_dockerfile(context: str, dockerfile: Optional[str]) -> str:
 
 
 def _final_facts(text: str, path: str, options: BuildOptions, context: str):
-    from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
+    from initify.dockerfile import parser as dockerfile_module
+    from initify.dockerfile import facts as facts_module
 
     facts = facts_module.analyse_image(dockerfile_module.parse(text, path), target=options.target,
                                        context_dir=context, build_args=options.build_args)
@@ -289,7 +291,7 @@ def _mismatches(expected: Dict[str, object], config: Dict[str, object]) -> List[
 def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
           echo: Callable[[str], None] = lambda line: None) -> Outcome:
     """Plan, copy, build, inspect. InputError, runtime.ToolMissing or BuildFailed on failure."""
-    from initify import fix as fix_module
+    from initify.commands import fix as fix_module
 
     engine = runtime.find_tool(options.engine)
     runtime.find_tool("buildah")  # inspect and the base probe use buildah's store (shared with podman)

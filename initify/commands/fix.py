@@ -13,33 +13,27 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from initify import config as config_module
-from initify import knowledge
 from initify import discover, engine
-from initify.facts import inside_folder
+from initify.dockerfile.facts import inside_folder
+from initify.engine import apply_line_edits
 from initify.errors import InputError
-from initify.lint import TEMPLATE_SUFFIXES, Options, _template_text, image_findings, selection_for
+from initify.options import FixOptions, selection_for
+
+if TYPE_CHECKING:
+    from initify.compose.files import ComposeFile
+    from initify.dockerfile.model import Dockerfile
+    from initify.kubernetes import pairing
+    from initify.kubernetes.manifests import ManifestFile
+
+    Loaded = Union[ManifestFile, ComposeFile]
 
 # A pass applies every fix whose edits do not overlap, then lints again. Fixes in one flow-style
 # YAML document (JSON, say) each re-render the whole document, so they take a pass each; the cap
 # only stops fixes that would undo each other for ever.
 MAX_PASSES = 50
-
-
-class FixOptions(Options):
-    """`initify lint`'s options plus what only `initify fix` takes."""
-
-    __slots__ = ("unsafe_fixes", "init", "base", "stopsignal_field")
-
-    def __init__(self, unsafe_fixes: bool = False, init: str = "auto", base: Optional[knowledge.Base] = None,
-                 stopsignal_field: bool = False, **lint_options: Any) -> None:
-        super().__init__(**lint_options)
-        self.unsafe_fixes = unsafe_fixes
-        self.init = init  # auto | python | tini | dumb-init | none
-        self.base = base  # the real base image's python3/package manager, when probed
-        self.stopsignal_field = stopsignal_field  # IN201 fixes with lifecycle.stopSignal (Kubernetes >= 1.33)
 
 
 @dataclass
@@ -79,50 +73,6 @@ class Plan:
 
 
 # --------------------------------------------------------------------------------------------
-# Applying edits to text
-# --------------------------------------------------------------------------------------------
-
-
-def _line_offsets(text: str) -> List[int]:
-    """offsets[n-1] is where physical line n starts; one extra entry for the end of the text."""
-    offsets = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            offsets.append(index + 1)
-    if offsets[-1] != len(text):
-        offsets.append(len(text))
-    return offsets
-
-
-def apply_line_edits(text: str, edits: Sequence[engine.Edit]) -> Tuple[str, List[engine.Edit]]:
-    """Apply line edits that do not overlap; return the new text and the edits left out.
-
-    `text` is without BOM; lines end at "\\n" (so CRLF stays inside the line). Edits are taken
-    in the given order; one that overlaps an earlier accepted edit is left for the next pass.
-    """
-    offsets = _line_offsets(text)
-    accepted: List[Tuple[int, int, engine.Edit]] = []
-    skipped: List[engine.Edit] = []
-    for edit in edits:
-        if edit.start_line < 1 or edit.start_line > len(offsets) or edit.end_line > len(offsets) - 1:
-            skipped.append(edit)
-            continue
-        start = offsets[edit.start_line - 1]
-        end = offsets[edit.end_line] if edit.end_line >= edit.start_line else start
-        clash = any(
-            (start < other_end and other_start < end) or (start == end == other_start == other_end)
-            for other_start, other_end, _ in accepted
-        )
-        if clash:
-            skipped.append(edit)
-            continue
-        accepted.append((start, end, edit))
-    for start, end, edit in sorted(accepted, key=lambda item: (item[0], item[1]), reverse=True):
-        text = text[:start] + edit.text + text[end:]
-    return text, skipped
-
-
-# --------------------------------------------------------------------------------------------
 # Planning
 # --------------------------------------------------------------------------------------------
 
@@ -135,7 +85,7 @@ def _read_text(path: str) -> Optional[str]:
         return None
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    from initify.dockerfile import _decode
+    from initify.dockerfile.parser import _decode
 
     return _decode(data, path)  # a UTF-8 BOM stays as U+FEFF and is written back
 
@@ -149,7 +99,8 @@ def _state(plan: Plan, path: str, display: str, root: str) -> FileState:
 
 
 def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, selection: engine.Selection) -> Optional[List[engine.Finding]]:
-    from initify import dockerfile as dockerfile_module
+    from initify.dockerfile import parser as dockerfile_module
+    from initify.dockerfile.findings import image_findings
 
     parsed = dockerfile_module.parse(state.text, state.display)
     facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base,
@@ -231,7 +182,9 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
 
 
 def _plan_dockerfile(plan: Plan, path: str, options: FixOptions, selection: engine.Selection) -> None:
-    if path.endswith(TEMPLATE_SUFFIXES) and _template_text(path):
+    from initify.dockerfile.parser import TEMPLATE_SUFFIXES, template_text
+
+    if path.endswith(TEMPLATE_SUFFIXES) and template_text(path):
         plan.notes.append(f"{path}: skipped, a template rather than a Dockerfile")
         return
     root = os.path.abspath(options.context) if options.context else os.path.dirname(os.path.abspath(path))
@@ -254,6 +207,77 @@ def _plan_dockerfile(plan: Plan, path: str, options: FixOptions, selection: engi
     plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
 
 
+Entry = Tuple[str, str, engine.Selection]
+
+
+def _yaml_analyser(plan: Plan, options: FixOptions) -> "pairing.Analyse":
+    """Facts of a Dockerfile as the planned fixes leave it (its text and context scripts)."""
+    from initify.dockerfile import parser as dockerfile_module
+    from initify.kubernetes import pairing
+
+    def read(path: str) -> "Dockerfile":
+        state = plan.files.get(os.path.abspath(path))
+        return dockerfile_module.parse(state.text, path) if state is not None else dockerfile_module.read(path)
+
+    return pairing.analyser(options, read, plan.planned_files)
+
+
+def _load_yaml(path: str, kind: str, text: str) -> "Loaded":
+    from initify.compose.files import load_compose
+    from initify.kubernetes.manifests import load_manifest
+
+    if kind == discover.COMPOSE:
+        return load_compose(path, text)
+    return load_manifest(path, text)
+
+
+def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions) -> None:
+    """Plan the fixes of every manifest and compose file in `entries`.
+
+    Runs after every Dockerfile of the invocation was planned, so pairing sees the Dockerfiles as
+    their fixes leave them (a STOPSIGNAL the IN107 fix adds is the image's STOPSIGNAL here). Each
+    rule computes its own fix as text splices (`initify.kubernetes.yaml_edit`); this only loads,
+    lints and applies, pass after pass, like the Dockerfile planner."""
+    from initify.compose.files import ComposeFile
+    from initify.kubernetes.findings import findings_for, k8s_version, pair_images
+    from initify.kubernetes.manifests import ManifestFile
+
+    version = k8s_version(options)
+    analyse = _yaml_analyser(plan, options)
+    images = {os.path.abspath(path): analyse(path) for path in dockerfiles}
+    states = []
+    loaded: List[Tuple["Loaded", engine.Selection]] = []
+    for path, kind, selection in entries:
+        state = _state(plan, path, path, os.path.dirname(os.path.abspath(path)))
+        if state.original is None:
+            raise InputError(path, "cannot read: no such file")
+        item = _load_yaml(path, kind, state.text)  # every file parses before anything is planned
+        if isinstance(item, ManifestFile) and item.helm:
+            plan.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
+            continue
+        if (isinstance(item, ManifestFile) and item.pods) or (isinstance(item, ComposeFile) and item.services):
+            states.append((state, kind, selection))
+            loaded.append((item, selection))
+    paired = pair_images(loaded, images, options)
+    paired.analyse = analyse
+    for (state, kind, selection), (item, _) in zip(states, loaded):
+        plan.checked += 1
+        remaining: List[engine.Finding] = []
+        current: Optional["Loaded"] = item
+        for _ in range(MAX_PASSES):
+            if current is None:
+                current = _load_yaml(state.path, kind, state.text)
+            findings = findings_for(current, selection, paired, version, options.stopsignal_field)
+            changed, remaining = _apply_fixes(plan, state, findings, options)
+            current = None
+            if not changed:
+                break
+        else:
+            remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
+        plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
+    plan.notes.extend(note for note in paired.notes if note not in plan.notes)
+
+
 Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]
 _PLANNERS: Dict[str, Planner] = {discover.DOCKERFILE: _plan_dockerfile}
 
@@ -271,17 +295,15 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
         if config.fail_level:
             levels.append(config.fail_level)
         kind = discover.kind_of(path)
-        if kind in yaml_kinds:  # planned after every Dockerfile, for pairing (manifest_fix.py)
+        if kind in yaml_kinds:  # planned after every Dockerfile, for pairing (_plan_yaml)
             yaml_entries.append((path, kind, selection_for(path, options, config)))
             continue
         planner = _PLANNERS.get(kind)
         if planner is not None:
             planner(result, path, options, selection_for(path, options, config))
     if yaml_entries:
-        from initify import manifest_fix
-
         dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
-        manifest_fix.plan_yaml(result, yaml_entries, dockerfiles, options)
+        _plan_yaml(result, yaml_entries, dockerfiles, options)
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"
     result.remaining = engine.sort_findings(result.remaining)
     return result

@@ -19,10 +19,10 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from initify import knowledge
+from initify.knowledge import loader as knowledge
 from initify.errors import InputError
-from initify.facts import ImageFacts
-from initify.pods import (
+from initify.dockerfile.facts import ImageFacts
+from initify.kubernetes.pods import (
     DEFAULT_GRACE_SECONDS,
     MULTI_SERVICE_SECONDS,
     STOP_SIGNAL_SINCE,
@@ -191,8 +191,8 @@ def render(decisions: Dict[str, Any]) -> str:
 
 def manifest(options: ManifestOptions) -> str:
     """The rendered manifest; InputError for a bad Dockerfile, kind, name or version."""
-    from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
+    from initify.dockerfile import parser as dockerfile_module
+    from initify.dockerfile import facts as facts_module
 
     kind = _kind(options.kind)
     text_version = options.k8s_version or newest_known_version()

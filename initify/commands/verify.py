@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from initify import runtime, signals
+from initify.image import runtime
+from initify.knowledge import signals
 from initify.errors import InputError
 
 DOCKER_GRACE = 10.0
@@ -59,7 +60,7 @@ class Result:
 
 
 def _manifest_container(path: str, image: str, name: Optional[str]):  # -> (PodSpec, Container)
-    from initify.manifests import load_manifest
+    from initify.kubernetes.manifests import load_manifest
 
     manifest = load_manifest(path)
     candidates = []

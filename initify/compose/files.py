@@ -1,6 +1,6 @@
 """Read compose files: per service the image or build, command, entrypoint, init and stop settings.
 
-Loaded with the same round-trip YAML layer as Kubernetes manifests (see `initify.manifests`), so
+Loaded with the same round-trip YAML layer as Kubernetes manifests (see `initify.kubernetes.manifests`), so
 services can be edited in place and written back with `dump_documents`. Anchors, aliases and `<<:`
 merge keys are resolved by ruamel.yaml: a service reads merged keys like its own, and `line_of`
 points into the anchored mapping for them.
@@ -13,9 +13,9 @@ import shlex
 from typing import Any, Dict, List, Optional, Tuple
 
 from initify import discover
-from initify.durations import parse_duration
+from initify.knowledge.durations import parse_duration
 from initify.errors import InputError
-from initify.manifests import (
+from initify.kubernetes.manifests import (
     YamlStyle,
     bool_value,
     detect_style,

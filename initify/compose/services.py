@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Optional
 
-from initify import facts as facts_module
-from initify.facts import ImageFacts, Step
-from initify.pods import image_argv_with_args, is_multi_service, is_systemd, made_by_override
+from initify.dockerfile import facts as facts_module
+from initify.dockerfile.facts import ImageFacts, Step
+from initify.kubernetes.pods import image_argv_with_args, is_multi_service, is_systemd, made_by_override
 from initify.record import Record
 
 if TYPE_CHECKING:  # only for annotations (see pods.py)
-    from initify.compose import ComposeFile, ComposeService
+    from initify.compose.files import ComposeFile, ComposeService
 
 DEFAULT_STOP_GRACE_SECONDS = 10.0
 DOCKER_INIT = ["docker-init", "--"]

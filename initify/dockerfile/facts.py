@@ -14,8 +14,9 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-from initify import knowledge, signals
-from initify.model import Dockerfile, Heredoc, Instruction
+from initify.knowledge import loader as knowledge
+from initify.knowledge import signals
+from initify.dockerfile.model import Dockerfile, Heredoc, Instruction
 from initify.record import Record
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
@@ -78,7 +79,7 @@ class ContextScript(Record):
         self.text = text
         self.copied_by = copied_by
         self.context_path = context_path  # absolute path in the build context (None for heredocs)
-        self.analysis: object = None  # initify.shell.ScriptAnalysis, filled lazily
+        self.analysis: object = None  # initify.dockerfile.shell.ScriptAnalysis, filled lazily
 
 
 class Step(Record):
@@ -98,7 +99,7 @@ class Step(Record):
         self.init = init
         self.script = script  # shell -c text, for kind "shell"
         self.context_script = context_script  # for kind "script"
-        self.analysis = analysis  # initify.shell.ScriptAnalysis for shell/script steps
+        self.analysis = analysis  # initify.dockerfile.shell.ScriptAnalysis for shell/script steps
         self.from_exec_form = from_exec_form
 
 
@@ -597,14 +598,14 @@ def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
 
 
 def _analyse(text: str):
-    from initify import shell
+    from initify.dockerfile import shell
 
     return shell.analyse(text)
 
 
 def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
     """The argv a script execs into at its end, when it can be known exactly."""
-    from initify import shell
+    from initify.dockerfile import shell
 
     if not getattr(analysis, "ok", False) or not getattr(analysis, "ends_with_exec", False):
         return None

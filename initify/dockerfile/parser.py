@@ -16,7 +16,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from initify.errors import InputError
-from initify.model import Dockerfile, Heredoc, Instruction
+from initify.dockerfile.model import Dockerfile, Heredoc, Instruction
 
 KEYWORDS = frozenset(
     {
@@ -37,6 +37,19 @@ _KEYWORD = re.compile(r"([^\t\v\f\r ]*)[\t\v\f\r ]*(.*)", re.DOTALL)
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)", re.DOTALL)
 
 Flags = Dict[str, Optional[str]]
+
+
+# Names that mark a template (Go, Jinja, Helm) rather than a Dockerfile, when it holds `{{`.
+TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", ".gotmpl")
+
+
+def template_text(path: str) -> bool:
+    """Whether a file holds Go/Jinja template markup (`{{ ... }}`) rather than plain Dockerfile."""
+    try:
+        with open(path, "rb") as handle:
+            return b"{{" in handle.read()
+    except OSError:
+        return False
 
 
 def read(path: str) -> Dockerfile:

@@ -11,10 +11,12 @@ import json
 import re
 from typing import List, Optional, Tuple
 
-from initify import knowledge, shell, signals
+from initify.knowledge import loader as knowledge
+from initify.dockerfile import shell
+from initify.knowledge import signals
 from initify.engine import Edit, Fix
-from initify.facts import EXEC, MALFORMED, SHELL, Command, ImageFacts
-from initify.model import Instruction
+from initify.dockerfile.facts import EXEC, MALFORMED, SHELL, Command, ImageFacts
+from initify.dockerfile.model import Instruction
 
 _COMMAND_PREFIX = re.compile(r"^([ \t]*(?:onbuild[ \t]+)?(?:cmd|entrypoint))([ \t]*)", re.IGNORECASE)
 _STOPSIGNAL_PREFIX = re.compile(r"^([ \t]*stopsignal)([ \t]*)", re.IGNORECASE)
@@ -288,6 +290,8 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
     """Put an init in front of the command as the ENTRYPOINT (always unsafe: it changes the image)."""
     import os
 
+    from initify.resources import init_source
+
     init, why = choose_init(facts)
     entrypoint, cmd = facts.entrypoint, facts.cmd
     if init is None or (entrypoint is not None and entrypoint.form != EXEC) or facts.context_dir is None:
@@ -296,7 +300,7 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
     newline = facts.dockerfile.newline
     edits: List[Edit] = []
     if init == "python":
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "init.py"), encoding="utf-8") as handle:
+        with open(init_source(), encoding="utf-8") as handle:
             source = handle.read()
         context_file = os.path.join(facts.context_dir, *INIT_IN_CONTEXT.split("/"))
         edits.append(Edit(context_file, text=source, whole_file=True, mode=0o755))

@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from initify import signals
+from initify.knowledge import signals
 from initify.errors import InputError
 
 PACKAGES: Dict[str, str] = {"buildah": "buildah", "podman": "podman", "runc": "runc"}

@@ -1,6 +1,6 @@
 """`initify lint` for Kubernetes manifests and compose files, paired with the Dockerfiles they run.
 
-Called by `initify.lint.run` after every Dockerfile of the invocation was linted (their facts are
+Called by `initify.commands.lint.run` after every Dockerfile of the invocation was linted (their facts are
 reused for pairing). Helm templates are skipped with a note, YAML without Kubernetes workloads or
 compose services silently; a YAML syntax error is an InputError (exit 2).
 """
@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
 
 from initify import config as config_module
-from initify import discover, engine, pairing, pods, services
-from initify.compose import ComposeFile, load_compose
+from initify import discover, engine
+from initify.kubernetes import pairing
+from initify.kubernetes import pods
+from initify.compose import services
+from initify.compose.files import ComposeFile, load_compose
 from initify.errors import InputError
-from initify.manifests import ManifestFile, load_manifest
+from initify.kubernetes.manifests import ManifestFile, load_manifest
 
 if TYPE_CHECKING:
-    from initify.facts import ImageFacts
-    from initify.lint import Options, Result
+    from initify.dockerfile.facts import ImageFacts
+    from initify.options import Options, Result
 
 Loaded = Union[ManifestFile, ComposeFile]
 
@@ -25,7 +28,7 @@ Loaded = Union[ManifestFile, ComposeFile]
 def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Analyse:
     """Facts of a Dockerfile: reused when it was linted with the same settings, else read and
     analysed once per (path, compose build settings)."""
-    from initify import dockerfile as dockerfile_module
+    from initify.dockerfile import parser as dockerfile_module
 
     return pairing.analyser(options, dockerfile_module.read, linted=images)
 
@@ -46,7 +49,7 @@ def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") ->
     return loaded
 
 
-def _pairing(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
+def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
     configured: Dict[str, Tuple[str, Dict[str, str]]] = {}
     for item, _ in loaded:
         config = config_module.find_config(item.path)
@@ -64,7 +67,7 @@ def _pairing(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Op
     return result
 
 
-def _k8s_version(options: "Options") -> Tuple[int, int]:
+def k8s_version(options: "Options") -> Tuple[int, int]:
     text = options.k8s_version or pods.newest_known_version()
     try:
         return pods.parse_version(text)
@@ -109,9 +112,9 @@ def lint_yaml_files(
     options: "Options",
     result: "Result",
 ) -> None:
-    version = _k8s_version(options)
+    version = k8s_version(options)
     loaded = _load(entries, result)
-    paired = _pairing(loaded, images, options)
+    paired = pair_images(loaded, images, options)
     for item, selection in loaded:
         result.files += 1
         result.findings.extend(findings_for(item, selection, paired, version))

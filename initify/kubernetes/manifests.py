@@ -3,7 +3,7 @@
 Files are loaded with ruamel.yaml in round-trip mode and the loaded `CommentedMap`s are kept, so a
 later fix can edit them in place and `dump_documents` writes them back keeping comments, key order,
 quoting, flow style and document markers. The YAML layer (reading, style detection, dumping) lives
-here too and is shared with `initify.compose`.
+here too and is shared with `initify.compose.files`.
 
 ruamel.yaml is imported inside functions only: importing it costs tens of milliseconds, and a run
 over Dockerfiles alone must not pay for it.

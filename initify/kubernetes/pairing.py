@@ -26,15 +26,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from initify import facts as facts_module
+from initify.dockerfile import facts as facts_module
 from initify.errors import InputError
-from initify.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts
 from initify.record import Record
 
 if TYPE_CHECKING:
-    from initify.compose import ComposeService
-    from initify.lint import Options
-    from initify.model import Dockerfile
+    from initify.compose.files import ComposeService
+    from initify.options import Options
+    from initify.dockerfile.model import Dockerfile
 
 
 class Build(NamedTuple):

@@ -17,14 +17,14 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
-from initify import facts as facts_module
-from initify import signals
-from initify.facts import EXEC, ImageFacts, Step
+from initify.dockerfile import facts as facts_module
+from initify.knowledge import signals
+from initify.dockerfile.facts import EXEC, ImageFacts, Step
 from initify.record import Record
 
 if TYPE_CHECKING:  # only for annotations: a Dockerfile-only run should not load the YAML readers
     from initify.engine import Hit
-    from initify.manifests import Container, Hook, ManifestFile, PodSpec
+    from initify.kubernetes.manifests import Container, Hook, ManifestFile, PodSpec
 
 FALLBACK_K8S_VERSION = "1.37"
 DEFAULT_GRACE_SECONDS = 30
@@ -190,7 +190,7 @@ def prestop_sleep(hook: Optional[Hook]) -> Optional[int]:
 
 def shell_keeps_signals(analysis: object) -> bool:
     """Whether a `sh -c` script that does not exec still stops on SIGTERM (see shell.stops_on_term)."""
-    from initify.shell import stops_on_term
+    from initify.dockerfile.shell import stops_on_term
 
     return stops_on_term(analysis)
 
@@ -292,7 +292,7 @@ class ContainerFacts(Record):
 
     def stop_signal_line(self) -> int:
         lifecycle = self.container.node.get("lifecycle")
-        from initify.manifests import key_line
+        from initify.kubernetes.manifests import key_line
 
         return key_line(lifecycle, "stopSignal", self.container.line_of("lifecycle")) if lifecycle is not None else self.container.line
 

@@ -1,7 +1,7 @@
 """Text splices for manifest and compose fixes: set one key of one mapping, touching few lines.
 
 ruamel.yaml re-renders a whole file on dump, and real files do not always round-trip byte for
-byte (mixed indentation, trailing spaces, see `initify.manifests.YamlStyle`). So a fix is first
+byte (mixed indentation, trailing spaces, see `initify.kubernetes.manifests.YamlStyle`). So a fix is first
 tried as a splice of the original text:
 
 - a missing key is inserted as new lines after the last line of the mapping, at the column of
@@ -22,8 +22,8 @@ import json
 import re
 from typing import Any, List, Optional, Sequence, Tuple
 
-from initify.engine import Edit
-from initify.manifests import YamlFile, is_mapping, is_sequence, new_yaml, parse_documents
+from initify.engine import Edit, apply_line_edits
+from initify.kubernetes.manifests import YamlFile, is_mapping, is_sequence, new_yaml, parse_documents
 
 PathKey = Any  # a mapping key (str) or a sequence index (int)
 _PLAIN_SAFE = re.compile(r"[A-Za-z_/][\w./+\-]*")
@@ -275,8 +275,6 @@ def _insert_first_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> 
 
 
 def _apply(text: str, edit: Edit) -> str:
-    from initify.fix import apply_line_edits
-
     new, skipped = apply_line_edits(text, [edit])
     return text if skipped else new
 

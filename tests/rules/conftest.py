@@ -9,7 +9,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
-from initify import dockerfile, engine, facts
+from initify import engine
+from initify.dockerfile import parser as dockerfile
+from initify.dockerfile import facts
 
 
 def write_context(tmp_path, dockerfile_text: str, files: Optional[Dict[str, str]] = None) -> str:

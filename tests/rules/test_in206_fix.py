@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from manifest_helpers import WORKLOADS, workload  # noqa: E402
 
-from initify import fix, lint  # noqa: E402
+from initify.commands import fix  # noqa: E402
+from initify.commands import lint
 
 REF = "registry.example.com/app"
 TINI = 'FROM python:3.12-slim\nENTRYPOINT ["tini", "--"]\nCMD ["python", "app.py"]\n'

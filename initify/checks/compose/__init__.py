@@ -1,3 +1,3 @@
-"""Rules on compose services: `initify.services.ServiceFacts`."""
+"""Rules on compose services: `initify.compose.services.ServiceFacts`."""
 
 TARGETS = ("compose-service",)

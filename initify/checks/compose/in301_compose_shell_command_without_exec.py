@@ -5,12 +5,12 @@ from typing import Iterator
 import shlex
 from typing import Optional
 
-from initify import shell as shell_module
-from initify import yaml_edit
+from initify.dockerfile import shell as shell_module
+from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in204_shell_command_without_exec import advice, script_fix
 from initify.engine import Fix, Hit
-from initify.pods import hit_at, shells_without_exec
-from initify.services import ServiceFacts
+from initify.kubernetes.pods import hit_at, shells_without_exec
+from initify.compose.services import ServiceFacts
 
 CODE = "IN301"
 NAME = "compose-shell-command-without-exec"

@@ -2,10 +2,10 @@
 
 from typing import Iterator
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.pods import MULTI_SERVICE_SECONDS, hit_at
-from initify.services import ServiceFacts
+from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, hit_at
+from initify.compose.services import ServiceFacts
 
 CODE = "IN302"
 NAME = "compose-stop-grace-too-short"

@@ -2,11 +2,11 @@
 
 from typing import Iterator, Optional
 
-from initify import signals
-from initify import yaml_edit
+from initify.knowledge import signals
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.pods import hit_at
-from initify.services import ServiceFacts
+from initify.kubernetes.pods import hit_at
+from initify.compose.services import ServiceFacts
 
 CODE = "IN303"
 NAME = "compose-systemd-stop-signal"

@@ -1,3 +1,3 @@
-"""Rules on the image a Dockerfile builds: they receive `initify.facts.ImageFacts`."""
+"""Rules on the image a Dockerfile builds: they receive `initify.dockerfile.facts.ImageFacts`."""
 
 TARGETS = ("dockerfile",)

@@ -3,8 +3,8 @@
 from typing import Iterator
 
 from initify.engine import Hit, hit
-from initify import rewrite
-from initify.facts import SHELL, ImageFacts
+from initify.dockerfile import rewrite
+from initify.dockerfile.facts import SHELL, ImageFacts
 
 CODE = "IN102"
 NAME = "shell-form-entrypoint"

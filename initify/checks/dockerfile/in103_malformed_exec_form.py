@@ -3,8 +3,8 @@
 from typing import Iterator, List
 
 from initify.engine import Hit, hit
-from initify import rewrite
-from initify.facts import MALFORMED, Command, ImageFacts
+from initify.dockerfile import rewrite
+from initify.dockerfile.facts import MALFORMED, Command, ImageFacts
 
 CODE = "IN103"
 NAME = "malformed-exec-form"

@@ -2,10 +2,11 @@
 
 from typing import Iterator, Optional
 
-from initify import rewrite, shell as shell_module
+from initify.dockerfile import rewrite
+from initify.dockerfile import shell as shell_module
 from initify.engine import Fix, Hit, hit
-from initify.shell import stops_on_term
-from initify.facts import EXEC, ImageFacts
+from initify.dockerfile.shell import stops_on_term
+from initify.dockerfile.facts import EXEC, ImageFacts
 
 CODE = "IN104"
 NAME = "shell-wrapper-without-exec"

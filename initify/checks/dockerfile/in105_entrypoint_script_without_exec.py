@@ -2,10 +2,10 @@
 
 from typing import Iterator
 
-from initify import shell as shell_module
+from initify.dockerfile import shell as shell_module
 from initify.engine import Edit, Fix, Hit, hit
-from initify.facts import ImageFacts
-from initify.shell import SHELL_BUILTINS, stops_on_term
+from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.shell import SHELL_BUILTINS, stops_on_term
 
 CODE = "IN105"
 NAME = "entrypoint-script-without-exec"

@@ -2,9 +2,9 @@
 
 from typing import Iterator
 
-from initify import rewrite
+from initify.dockerfile import rewrite
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts
 
 CODE = "IN106"
 NAME = "missing-init"

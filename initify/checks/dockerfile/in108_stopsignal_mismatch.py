@@ -2,10 +2,11 @@
 
 from typing import Iterator, Optional
 
-from initify import knowledge, signals
-from initify import rewrite
+from initify.knowledge import loader as knowledge
+from initify.knowledge import signals
+from initify.dockerfile import rewrite
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts, Step
+from initify.dockerfile.facts import ImageFacts, Step
 
 CODE = "IN108"
 NAME = "stopsignal-mismatch"

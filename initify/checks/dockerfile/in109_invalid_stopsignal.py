@@ -2,10 +2,11 @@
 
 from typing import Iterator, Optional
 
-from initify import knowledge, rewrite
+from initify.knowledge import loader as knowledge
+from initify.dockerfile import rewrite
 from initify.engine import Fix, Hit, hit
-from initify.facts import ImageFacts
-from initify.signals import UNCATCHABLE
+from initify.dockerfile.facts import ImageFacts
+from initify.knowledge.signals import UNCATCHABLE
 
 CODE = "IN109"
 NAME = "invalid-stopsignal"

@@ -3,7 +3,7 @@
 from typing import Iterator
 
 from initify.engine import Hit, hit
-from initify.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts
 
 CODE = "IN110"
 NAME = "overridden-command"

@@ -1,3 +1,3 @@
-"""Rules on Kubernetes pod specs and their containers: `initify.pods.ContainerFacts` / `PodFacts`."""
+"""Rules on Kubernetes pod specs and their containers: `initify.kubernetes.pods.ContainerFacts` / `PodFacts`."""
 
 TARGETS = ("container", "pod")

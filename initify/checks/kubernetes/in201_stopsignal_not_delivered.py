@@ -2,11 +2,12 @@
 
 from typing import Any, Iterator, List, Optional
 
-from initify import signals, yaml_edit
+from initify.knowledge import signals
+from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in207_stopsignal_needs_os import linux_os_edit
 from initify.engine import Edit, Fix, Hit
-from initify.manifests import is_mapping
-from initify.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal
+from initify.kubernetes.manifests import is_mapping
+from initify.kubernetes.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal
 
 CODE = "IN201"
 NAME = "stopsignal-not-delivered"

@@ -2,9 +2,9 @@
 
 from typing import Iterator, List, Optional, Tuple
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
+from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
 
 CODE = "IN202"
 NAME = "grace-period-too-short"

@@ -2,9 +2,9 @@
 
 from typing import Iterator
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
+from initify.kubernetes.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
 
 CODE = "IN203"
 NAME = "prestop-exceeds-grace"

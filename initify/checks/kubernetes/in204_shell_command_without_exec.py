@@ -2,11 +2,11 @@
 
 from typing import Any, Iterator, List, Optional, Tuple
 
-from initify import shell as shell_module
-from initify import yaml_edit
+from initify.dockerfile import shell as shell_module
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.manifests import is_sequence
-from initify.pods import ContainerFacts, hit_at, shells_without_exec
+from initify.kubernetes.manifests import is_sequence
+from initify.kubernetes.pods import ContainerFacts, hit_at, shells_without_exec
 
 CODE = "IN204"
 NAME = "shell-command-without-exec"

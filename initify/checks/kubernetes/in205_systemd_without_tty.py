@@ -2,9 +2,9 @@
 
 from typing import Iterator
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.pods import ContainerFacts, hit_at
+from initify.kubernetes.pods import ContainerFacts, hit_at
 
 CODE = "IN205"
 NAME = "systemd-without-tty"

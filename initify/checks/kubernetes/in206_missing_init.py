@@ -3,11 +3,11 @@
 import os
 from typing import Iterator, List, Optional
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.facts import Step, init_child_argv
-from initify.manifests import is_sequence
-from initify.pods import ContainerFacts, hit_at
+from initify.dockerfile.facts import Step, init_child_argv
+from initify.kubernetes.manifests import is_sequence
+from initify.kubernetes.pods import ContainerFacts, hit_at
 
 CODE = "IN206"
 NAME = "missing-init"
@@ -52,8 +52,8 @@ def _init_prefix(step: Step) -> List[str]:
 def _on_disk(subject: ContainerFacts, prefix: List[str]) -> bool:
     """Whether the Dockerfile as it is on disk (not as `initify fix` plans it) starts PID 1 with
     the same init: then the init is certainly in the image."""
-    from initify import dockerfile as dockerfile_module
-    from initify import facts as facts_module
+    from initify.dockerfile import parser as dockerfile_module
+    from initify.dockerfile import facts as facts_module
 
     path = subject.dockerfile
     if path is None or subject.image is None:

@@ -4,10 +4,10 @@ from typing import Iterator
 
 from typing import Optional
 
-from initify import yaml_edit
+from initify.kubernetes import yaml_edit
 from initify.engine import Edit, Fix, Hit
-from initify.manifests import PodSpec, is_mapping
-from initify.pods import PodFacts, hit_at
+from initify.kubernetes.manifests import PodSpec, is_mapping
+from initify.kubernetes.pods import PodFacts, hit_at
 
 CODE = "IN207"
 NAME = "stopsignal-needs-os"

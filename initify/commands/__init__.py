@@ -1,0 +1,1 @@
+"""One module per command (lint, fix, manifest, build, verify), each calling the layers below."""

@@ -1,0 +1,1 @@
+"""Compose files: reading services and what each runs as PID 1 and how it is stopped."""

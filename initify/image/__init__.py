@@ -1,0 +1,1 @@
+"""Real images and containers: buildah, runc and podman."""

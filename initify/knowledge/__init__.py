@@ -1,0 +1,1 @@
+"""What initify knows about the world: the knowledge base (inits, shells, daemons, bases), signals, durations."""

@@ -1,0 +1,1 @@
+"""Kubernetes manifests: reading pod specs, what each container runs, pairing with Dockerfiles, YAML splices."""
