@@ -13,6 +13,7 @@ from typing import List, Tuple
 import dockerfile as buildkit
 import pytest
 
+from initify import engine
 from initify.commands import fix
 from initify.commands import lint
 
