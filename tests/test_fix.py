@@ -15,6 +15,7 @@ import pytest
 
 from initify.commands import fix
 from initify.commands import lint
+from initify import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
