@@ -112,7 +112,7 @@ def sarif(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
                     "driver": {
                         "name": "initify",
                         "version": __version__,
-                        "informationUri": "https://pypi.org/project/initify/",
+                        "informationUri": "https://pypi.org/project/initify-lint/",
                         "rules": descriptors,
                     }
                 },
