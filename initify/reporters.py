@@ -138,13 +138,22 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _github_path(path: str) -> str:
+    """GitHub matches an annotation's file against repository paths: `Dockerfile`, not
+    `./Dockerfile` (what `initify lint .` finds), and relative when under the working folder."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else relative.replace(os.sep, "/")
+    return path[2:] if path.startswith("./") else path
+
+
 def github(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
     command = {"error": "error", "warning": "warning", "info": "notice"}
     lines = []
     for finding in findings:
         properties = ",".join(
             [
-                f"file={_escape_property(finding.path)}",
+                f"file={_escape_property(_github_path(finding.path))}",
                 f"line={finding.line}",
                 f"col={finding.column}",
                 f"endLine={finding.end_line}",
