@@ -409,6 +409,22 @@ def rules(code: Optional[str]) -> None:
         click.echo(handle.read().rstrip("\n"))
 
 
+@main.command(short_help="Editor server (Language Server Protocol over stdio); needs initify-lint[lsp].")
+def lsp() -> None:
+    """Run the editor server on stdin/stdout: diagnostics for Dockerfiles, Containerfiles,
+    manifests and compose files as you type, quick fixes, rule docs on hover.
+
+    Needs the optional extra: pip install 'initify-lint[lsp]'.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("pygls") is None:
+        raise _fail("initify lsp needs pygls: pip install 'initify-lint[lsp]'")
+    from initify.commands import lsp as lsp_module
+
+    lsp_module.serve()
+
+
 @main.command("init-path", short_help="Print the path of the bundled init, to copy it into an image.")
 def init_path() -> None:
     """Print the path of the bundled init (initify/init.py), to copy it into an image by hand."""

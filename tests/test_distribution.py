@@ -81,6 +81,9 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_outside_the_tree(dist, tm
     # the installed package is the wheel's, not this checkout
     where = _run_outside([str(venv / "bin" / "python"), "-c", "import initify; print(initify.__file__)"], outside)
     assert str(venv) in where.stdout and str(ROOT) not in where.stdout
+    # the plain install has no editor server dependency; `initify lsp` says how to get it
+    lsp = _run_outside([str(venv / "bin" / "initify"), "lsp"], outside)
+    assert lsp.returncode == 2 and lsp.stderr == "initify: error: initify lsp needs pygls: pip install 'initify-lint[lsp]'\n"
 
 
 def test_pipx_installs_the_wheel(dist, tmp_path):
