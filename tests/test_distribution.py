@@ -54,7 +54,7 @@ def test_the_distribution_is_named_initify_lint(dist):
     assert "initify/_data/rules/IN101.md" in names and "initify/_data/templates/deployment.yaml.j2" in names
     with tarfile.open(sdists[0]) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
-    assert {".pre-commit-hooks.yaml", "pyproject.toml", "README.md", "rules/IN101.md"} <= members
+    assert {".pre-commit-hooks.yaml", "pyproject.toml", "README.md", "rules/IN101.md", "action.yml", "Containerfile", ".containerignore"} <= members
 
 
 def _run_outside(command, cwd: Path, env=None) -> subprocess.CompletedProcess:
