@@ -110,21 +110,58 @@ def _shared_settings(
     }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Lists every command on one line, its short help never cut (click trims it to 45 columns)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.short_help or (command.help or "").split("\n")[0]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows, col_max=12)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100, "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="initify")
 def main() -> None:
     """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests."""
 
 
-@main.command()
+LINT_FORMATS = ["text", "json", "json-lines", "sarif", "github", "junit", "gitlab"]
+
+
+def _colour(no_color: bool) -> bool:
+    """Colour only on a terminal, never with --no-color or a non-empty NO_COLOR (no-color.org)."""
+    import os
+
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+@main.command(short_help="Report problems in Dockerfiles, manifests and compose files.")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--format", "--output-format", "output_format", type=click.Choice(LINT_FORMATS), default="text", show_default=True,
+              help="Report format (--output-format is the ruff-style name).")
 @_shared_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file (.initify.toml or pyproject.toml) for every file instead of the nearest one.")
+@click.option("--statistics", is_flag=True, help="Print how many findings of each code instead of the findings (text or json).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at the fail level (2 still means bad input).")
+@click.option("--show-fixes", is_flag=True, help="Under each fixable finding, show the lines its fix would change and whether it is safe.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no summary line, no notes.")
+@click.option("--no-color", is_flag=True, help="No colour in text output (also when NO_COLOR is set).")
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
     output: Optional[str],
+    config_file: Optional[str],
+    statistics: bool,
+    exit_zero: bool,
+    show_fixes: bool,
+    quiet: bool,
+    no_color: bool,
     **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
@@ -133,29 +170,40 @@ def lint(
     Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
     """
     from initify.commands import lint as lint_module
+    from initify import config as config_module
     from initify import reporters
 
+    if statistics and output_format not in ("text", "json"):
+        raise _fail("--statistics prints text or json, not " + output_format)
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
     try:
+        config_module.use_config_file(config_file)
         result = lint_module.run(list(paths), options)
     except InputError as error:
         raise _fail(str(error))
-    for note in result.notes:
-        click.echo(f"initify: note: {note}", err=True)
+    if not quiet:
+        for note in result.notes:
+            click.echo(f"initify: note: {note}", err=True)
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
-        colour = output_format == "text" and output is None and sys.stdout.isatty()
-        stream.write(reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files))
+        colour = output_format == "text" and output is None and _colour(no_color)
+        if statistics:
+            report = reporters.statistics(result.findings, as_json_output=output_format == "json")
+        elif output_format == "text":
+            report = reporters.text(result.findings, colour=colour, files=result.files, summary_line=not quiet, show_fixes=show_fixes)
+        else:
+            report = reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files)
+        stream.write(report)
     finally:
         if output:
             stream.close()
     from initify.engine import at_or_above
 
     failing = any(at_or_above(f.severity, result.fail_level) for f in result.findings)
-    sys.exit(1 if failing else 0)
+    sys.exit(1 if failing and not exit_zero else 0)
 
 
-@main.command()
+@main.command(short_help="Rewrite Dockerfiles, scripts, manifests and compose files.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a fix would change something.")
@@ -163,6 +211,7 @@ def lint(
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
 @_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file for every file instead of the nearest one.")
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -170,6 +219,7 @@ def fix(
     init: str,
     unsafe_fixes: bool,
     stopsignal_field: bool,
+    config_file: Optional[str],
     **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
@@ -189,6 +239,9 @@ def fix(
         stopsignal_field=stopsignal_field,
     )
     try:
+        from initify import config as config_module
+
+        config_module.use_config_file(config_file)
         plan = fix_module.plan(list(paths), options)
         if not (show_diff or check):
             fix_module.write(plan)
@@ -219,7 +272,7 @@ def fix(
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 
-@main.command(context_settings={"ignore_unknown_options": False})
+@main.command(context_settings={"ignore_unknown_options": False}, short_help="Build an image (buildah/podman) with the fixes applied to a copy.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
@@ -274,7 +327,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
     sys.exit(1 if outcome.mismatches else 0)
 
 
-@main.command()
+@main.command(short_help="Run an image, stop it as docker/Kubernetes does, report the stop.")
 @click.argument("image")
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "runc", "podman"]), default="auto", show_default=True, help="auto: podman where it can run containers, else runc.")
 @click.option("--as", "mode", type=click.Choice(["docker", "kubernetes"]), default="docker", show_default=True, help="Stop the container the way this runtime does.")
@@ -301,7 +354,7 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
     sys.exit(0 if result.ok else 1)
 
 
-@main.command("manifest")
+@main.command("manifest", short_help="Print a Kubernetes manifest with the stop settings it needs.")
 @click.argument("dockerfile", type=click.Path())
 @click.option("--image", required=True, help="Image reference the manifest runs (the image this Dockerfile builds).")
 @click.option("--kind", default="Deployment", show_default=True, help="Pod, Deployment, StatefulSet or Job.")
@@ -333,7 +386,7 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
         sys.stdout.write(text)
 
 
-@main.command()
+@main.command(short_help="List the rules and their fix safety, or print one rule's doc.")
 @click.argument("code", required=False)
 def rules(code: Optional[str]) -> None:
     """List all rules, or print the documentation of one (IN107 or systemd-without-stopsignal)."""
@@ -343,9 +396,11 @@ def rules(code: Optional[str]) -> None:
     from initify.resources import data_dir
 
     if code is None:
+        click.echo(f"{'code':<6} {'name':<34} {'severity':<8} {'fix':<11} summary")
         for rule in engine.all_rules().values():
-            fix = "fix" if rule.fixable else "   "
-            click.echo(f"{rule.code}  {rule.name:<34} {rule.severity:<8} {fix}  {rule.summary}")
+            click.echo(f"{rule.code:<6} {rule.name:<34} {rule.severity:<8} {rule.fix_safety:<11} {rule.summary}")
+        click.echo("fix: safe = `initify fix` applies it; unsafe = only with --unsafe-fixes; "
+                   "safe/unsafe = depends on the case (see `initify rules CODE`); none = no automatic fix")
         return
     rule = engine.find_rule(code)
     if rule is None:
@@ -354,7 +409,23 @@ def rules(code: Optional[str]) -> None:
         click.echo(handle.read().rstrip("\n"))
 
 
-@main.command("init-path")
+@main.command(short_help="Editor server (Language Server Protocol over stdio); needs initify-lint[lsp].")
+def lsp() -> None:
+    """Run the editor server on stdin/stdout: diagnostics for Dockerfiles, Containerfiles,
+    manifests and compose files as you type, quick fixes, rule docs on hover.
+
+    Needs the optional extra: pip install 'initify-lint[lsp]'.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("pygls") is None:
+        raise _fail("initify lsp needs pygls: pip install 'initify-lint[lsp]'")
+    from initify.commands import lsp as lsp_module
+
+    lsp_module.serve()
+
+
+@main.command("init-path", short_help="Print the path of the bundled init, to copy it into an image.")
 def init_path() -> None:
     """Print the path of the bundled init (initify/init.py), to copy it into an image by hand."""
     import os

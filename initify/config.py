@@ -111,10 +111,29 @@ def _from_table(path: str, table: dict) -> Config:
 
 
 _CACHE: Dict[str, Config] = {}
+_OVERRIDE: List[Config] = []  # `--config FILE`: the one configuration of this run
+
+
+def use_config_file(path: Optional[str]) -> None:
+    """Make `path` (`--config FILE`) the configuration of every linted file, instead of the nearest
+    one; None goes back to the search. A pyproject.toml without `[tool.initify]` is an error:
+    the user named it, so silently using nothing would hide a typo."""
+    _OVERRIDE.clear()
+    if path is None:
+        return
+    if not os.path.isfile(path):
+        raise InputError(path, "configuration file not found")
+    table = _table(path)
+    if table is None:
+        raise InputError(path, "no [tool.initify] table")
+    _OVERRIDE.append(_from_table(os.path.abspath(path), table))
 
 
 def find_config(start: str) -> Config:
-    """The nearest configuration walking up from `start` (a file or a folder); empty if none."""
+    """The nearest configuration walking up from `start` (a file or a folder); empty if none
+    (or the `--config FILE` configuration, when one was given)."""
+    if _OVERRIDE:
+        return _OVERRIDE[0]
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(os.path.abspath(start)))
     visited = []
     config: Optional[Config] = None

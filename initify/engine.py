@@ -10,6 +10,7 @@ A rule is one module in `initify/checks/` that defines:
     FIXABLE = False                 # whether `initify fix` can repair it
     def check(facts) -> Iterable[Hit]
     FIXES = True                    # optional: hits carry their own `Fix` (edits), see below
+    FIX_SAFETY = "safe"             # optional, for `initify rules`: safe | unsafe | safe/unsafe | none
 
 A rule that can repair what it finds attaches a `Fix` (a list of `Edit`s plus safe/unsafe) to
 its Hit; `initify fix` (initify/commands/fix.py) applies them with `apply_line_edits`. Its
@@ -174,6 +175,7 @@ class Rule(NamedTuple):
     summary: str
     fixable: bool
     module: ModuleType
+    fix_safety: str = "none"  # "safe", "unsafe", "safe/unsafe" (depends on the case, see the doc) or "none"
 
     def check(self, subject: object) -> Iterable[Hit]:
         return self.module.check(subject)
@@ -219,6 +221,7 @@ def _load_rules(package: ModuleType) -> List[Rule]:
                 summary=module.SUMMARY,
                 fixable=bool(getattr(module, "FIXABLE", False)),
                 module=module,
+                fix_safety=getattr(module, "FIX_SAFETY", "safe" if getattr(module, "FIXABLE", False) else "none"),
             )
         )
     return rules
@@ -281,19 +284,56 @@ def matches(code: str, selectors: Iterable[str], name: Optional[str] = None) -> 
 _SUPPRESS = r"#\s*initify:\s*(ignore-file|ignore)\b\s*(?:=\s*([\w\-, ]+))?"
 
 
-class Suppressions(Record):
-    __slots__ = ("file_codes", "file_all", "by_line")
+class SuppressionComment(Record):
+    """One `# initify: ignore=...` or `ignore-file=...` comment, and what it suppressed so far.
 
-    def __init__(self, file_codes: Set[str], file_all: bool, by_line: Dict[int, Set[str]]) -> None:
-        self.file_codes = file_codes
-        self.file_all = file_all
-        self.by_line = by_line  # line of the suppressed instruction -> codes ("*" = all)
+    `codes` are the selectors as written (empty: every rule); `target` is the line a line comment
+    applies to (None for ignore-file, or when no instruction follows). `used` collects the
+    selectors that suppressed a finding ("*" for a comment without codes), so IN002
+    (unused-suppression) can report the rest once every rule has run.
+    """
+
+    __slots__ = ("line", "column", "end_column", "kind", "codes", "target", "used", "text", "codes_span")
+
+    def __init__(self, line: int, column: int, end_column: int, kind: str, codes: List[str],
+                 target: Optional[int], text: Optional[str], codes_span: Tuple[int, int] = (0, 0)) -> None:
+        self.line = line
+        self.column = column  # 1-based column of the `#`
+        self.end_column = end_column
+        self.kind = kind  # "ignore" | "ignore-file"
+        self.codes = codes
+        self.target = target
+        self.used: Set[str] = set()
+        self.text = text  # the physical line as `apply_line_edits` counts lines ("\r" kept), None if unsure
+        self.codes_span = codes_span  # where the codes stand in `text`
+
+    def applies_to(self, line: int) -> bool:
+        return self.kind == "ignore-file" or self.target == line
+
+    def suppress(self, finding: "Finding") -> bool:
+        """Whether this comment suppresses `finding`; records the selector that did."""
+        if not self.applies_to(finding.line):
+            return False
+        if not self.codes:
+            self.used.add("*")
+            return True
+        hit_any = False
+        for code in self.codes:
+            if matches(finding.code, [code], finding.name):
+                self.used.add(code)
+                hit_any = True
+        return hit_any
+
+
+class Suppressions(Record):
+    __slots__ = ("comments",)
+
+    def __init__(self, comments: Optional[List[SuppressionComment]] = None) -> None:
+        self.comments: List[SuppressionComment] = [] if comments is None else comments
 
     def suppressed(self, finding: Finding) -> bool:
-        if self.file_all or matches(finding.code, self.file_codes, finding.name):
-            return True
-        codes = self.by_line.get(finding.line, set())
-        return "*" in codes or matches(finding.code, codes, finding.name)
+        # Every comment is asked (no short cut), so each one that applies records its use.
+        return any([comment.suppress(finding) for comment in self.comments])
 
 
 def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = None) -> Suppressions:
@@ -302,10 +342,11 @@ def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = No
     `instruction_lines` are the start lines of instructions; a comment applies to the first one
     after it. Without them (YAML files) a comment applies to the next line.
     """
-    result = Suppressions(set(), False, {})
+    result = Suppressions()
     if "initify" not in text:
         return result
     starts = sorted(instruction_lines) if instruction_lines is not None else None
+    physical = text.lstrip("\ufeff").split("\n")
     for number, line in enumerate(text.splitlines(), start=1):
         if "initify" not in line:
             continue
@@ -313,21 +354,50 @@ def read_suppressions(text: str, instruction_lines: Optional[Sequence[int]] = No
         if match is None or not line.lstrip().startswith("#"):
             continue
         kind, codes_text = match.group(1).lower(), match.group(2)
-        codes = {code.strip() for code in (codes_text or "").split(",") if code.strip()}
-        if kind == "ignore-file":
-            if codes:
-                result.file_codes |= codes
-            else:
-                result.file_all = True
-            continue
-        target = number + 1
-        if starts is not None:
-            following = [start for start in starts if start > number]
-            if not following:
-                continue
-            target = following[0]
-        result.by_line.setdefault(target, set()).update(codes or {"*"})
+        codes = [code.strip() for code in (codes_text or "").split(",") if code.strip()]
+        target: Optional[int] = None
+        if kind == "ignore":
+            target = number + 1
+            if starts is not None:
+                following = [start for start in starts if start > number]
+                target = following[0] if following else None
+        column = len(line) - len(line.lstrip()) + 1
+        raw = physical[number - 1] if number <= len(physical) else None
+        if raw is not None and raw.rstrip("\r").lstrip("\ufeff") != line.lstrip("\ufeff"):
+            raw = None  # line numbers differ (a form feed...): no fix, the report stays right
+        span = match.span(2) if codes_text is not None else (match.end(), match.end())
+        result.comments.append(SuppressionComment(number, column, len(line.rstrip()) + 1, kind, codes, target, raw, span))
     return result
+
+
+class SuppressionFacts(Record):
+    """What IN002 (unused-suppression) judges: one file's suppression comments after every rule
+    ran, and which rules ran on it (a selector of a rule that was not selected may be needed by
+    another run, so it is not reported)."""
+
+    __slots__ = ("path", "comments", "ran", "applicable", "all_enabled")
+
+    def __init__(self, path: str, comments: List[SuppressionComment], ran: List["Rule"], applicable: List["Rule"],
+                 all_enabled: bool) -> None:
+        self.path = path
+        self.comments = comments
+        self.ran = ran  # enabled rules that judged this file
+        self.applicable = applicable  # every rule that can judge this kind of file
+        self.all_enabled = all_enabled
+
+
+def check_suppressions(suppressions: Suppressions, targets: Sequence[str], selection: "Selection",
+                       path: str) -> List["Finding"]:
+    """Findings of the rules on suppression comments (IN002), run after the file's other rules.
+
+    Costs nothing for a file without suppression comments, the common case."""
+    if not suppressions.comments:
+        return []
+    applicable = [rule for target in targets for rule in rules_for(target).values()]
+    ran = [rule for rule in applicable if selection.enabled(rule)]
+    subject = SuppressionFacts(path, suppressions.comments, ran, applicable, len(ran) == len(applicable))
+    found = run_rules("suppressions", subject, path, selection)
+    return [finding for finding in found if not suppressions.suppressed(finding)]
 
 
 # --------------------------------------------------------------------------------------------

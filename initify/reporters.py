@@ -1,4 +1,6 @@
-"""Output formats for findings: text, json, sarif (GitHub code scanning) and github (workflow commands)."""
+"""Output formats for findings: text, json, json-lines, sarif (GitHub code scanning), github
+(workflow commands), junit (CI test reports) and gitlab (GitLab Code Quality); plus the
+`--statistics` table and the `--show-fixes` lines."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ _RESET = "\033[0m"
 _BOLD = "\033[1m"
 
 
-def text(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
+def text(findings: List[Finding], colour: bool = False, files: int = 0, summary_line: bool = True,
+         show_fixes: bool = False) -> str:
     lines = []
     for finding in findings:
         location = f"{finding.path}:{finding.line}:{finding.column}:"
@@ -24,6 +27,10 @@ def text(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
             code = f"{_COLOURS[finding.severity]}{code}{_RESET}"
         fix = " [*]" if finding.fixable else ""
         lines.append(f"{location} {code}{fix} {finding.message}")
+        if show_fixes and finding.fix is not None:
+            lines.extend(fix_lines(finding))
+    if not summary_line:
+        return "".join(line + "\n" for line in lines)
     counts = {level: sum(1 for f in findings if f.severity == level) for level in ("error", "warning", "info")}
     if findings:
         fixable = sum(1 for f in findings if f.fixable)
@@ -105,7 +112,7 @@ def sarif(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
                     "driver": {
                         "name": "initify",
                         "version": __version__,
-                        "informationUri": "https://pypi.org/project/initify/",
+                        "informationUri": "https://pypi.org/project/initify-lint/",
                         "rules": descriptors,
                     }
                 },
@@ -131,13 +138,22 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _github_path(path: str) -> str:
+    """GitHub matches an annotation's file against repository paths: `Dockerfile`, not
+    `./Dockerfile` (what `initify lint .` finds), and relative when under the working folder."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else relative.replace(os.sep, "/")
+    return path[2:] if path.startswith("./") else path
+
+
 def github(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
     command = {"error": "error", "warning": "warning", "info": "notice"}
     lines = []
     for finding in findings:
         properties = ",".join(
             [
-                f"file={_escape_property(finding.path)}",
+                f"file={_escape_property(_github_path(finding.path))}",
                 f"line={finding.line}",
                 f"col={finding.column}",
                 f"endLine={finding.end_line}",
@@ -148,4 +164,107 @@ def github(findings: List[Finding], colour: bool = False, files: int = 0) -> str
     return "".join(line + "\n" for line in lines)
 
 
-FORMATS: Dict[str, Callable[..., str]] = {"text": text, "json": as_json, "sarif": sarif, "github": github}
+def json_lines(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
+    """One JSON object per line (the fields of `--format json`), for streaming tools."""
+    return "".join(json.dumps(finding.as_dict()) + "\n" for finding in findings)
+
+
+def junit(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
+    """JUnit XML, which CI systems show as test results: one test suite per file with findings,
+    one failing test case per finding; a run without findings is one passing test case."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.Element("testsuites", name="initify", tests=str(max(len(findings), 1)), failures=str(len(findings)))
+    by_path: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    for path, found in by_path.items():
+        suite = ElementTree.SubElement(root, "testsuite", name=path, tests=str(len(found)), failures=str(len(found)))
+        for finding in found:
+            case = ElementTree.SubElement(suite, "testcase", name=f"{finding.code} {finding.name} {path}:{finding.line}:{finding.column}",
+                                          classname=f"initify.{finding.code}", file=path, line=str(finding.line))
+            failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.severity)
+            failure.text = f"{path}:{finding.line}:{finding.column}: {finding.code} {finding.message}"
+    if not findings:
+        suite = ElementTree.SubElement(root, "testsuite", name="initify", tests="1", failures="0")
+        ElementTree.SubElement(suite, "testcase", name=f"initify lint ({files} file{'s' if files != 1 else ''})", classname="initify")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+_GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def gitlab(findings: List[Finding], colour: bool = False, files: int = 0) -> str:
+    """GitLab Code Quality (a JSON array of issues). The fingerprint hashes path, code and message
+    (plus a counter for repeats), not the line, so an issue keeps its identity when lines move."""
+    import hashlib
+
+    issues = []
+    seen: Dict[str, int] = {}
+    for finding in findings:
+        key = f"{_uri(finding.path)}\0{finding.code}\0{finding.message}"
+        seen[key] = seen.get(key, 0) + 1
+        issues.append({
+            "description": f"{finding.code} {finding.message}",
+            "check_name": finding.code,
+            "fingerprint": hashlib.sha256(f"{key}\0{seen[key]}".encode("utf-8")).hexdigest(),
+            "severity": _GITLAB_SEVERITY[finding.severity],
+            "location": {"path": _uri(finding.path), "lines": {"begin": finding.line, "end": finding.end_line}},
+        })
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def statistics(findings: List[Finding], as_json_output: bool = False) -> str:
+    """`--statistics`: how many findings of each code, most frequent first, `[*]` when fixable."""
+    counts: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        counts.setdefault(finding.code, []).append(finding)
+    rows = sorted(counts.items(), key=lambda item: (-len(item[1]), item[0]))
+    if as_json_output:
+        return json.dumps([
+            {"code": code, "name": found[0].name, "count": len(found), "fixable": sum(1 for f in found if f.fixable)}
+            for code, found in rows
+        ], indent=2) + "\n"
+    width = max((len(str(len(found))) for _, found in rows), default=1)
+    lines = [
+        f"{len(found):>{width}}  {code}  {'[*]' if any(f.fixable for f in found) else '   '} {found[0].name}"
+        for code, found in rows
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def fix_lines(finding: Finding) -> List[str]:
+    """`--show-fixes`: the fix of a finding, indented under it: its safety, its note and the lines
+    it would change (`-` old, `+` new), read from the files as they are now."""
+    fix = finding.fix
+    if fix is None:
+        return []
+    safety = "safe" if fix.safe else "unsafe, needs --unsafe-fixes"
+    lines = [f"    fix ({safety})" + (f": {fix.note}" if fix.note else "")]
+    for edit in fix.edits:
+        where = "" if edit.path == finding.path else f" in {edit.path}"
+        if edit.whole_file:
+            lines.append(f"      creates or replaces {edit.path}")
+            continue
+        old = _file_lines(edit.path)[edit.start_line - 1:edit.end_line] if edit.end_line >= edit.start_line else []
+        lines.append(f"      @ line {edit.start_line}{where}")
+        lines.extend(f"      - {line}" for line in old)
+        new = edit.text.split("\n")
+        if new[-1] == "":
+            new.pop()
+        lines.extend(f"      + {line.rstrip(chr(13))}" for line in new)
+    return lines
+
+
+def _file_lines(path: str) -> List[str]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return [line.rstrip("\r") for line in handle.read().split("\n")]
+    except OSError:
+        return []
+
+
+FORMATS: Dict[str, Callable[..., str]] = {
+    "text": text, "json": as_json, "json-lines": json_lines, "sarif": sarif, "github": github,
+    "junit": junit, "gitlab": gitlab,
+}

@@ -16,4 +16,4 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check ".[test,bench]"
+.venv/bin/python -m pip install -q --disable-pip-version-check ".[test,bench,lsp]"

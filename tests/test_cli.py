@@ -196,8 +196,8 @@ def test_pyproject_without_initify_table_is_not_configuration(tmp_path):
 def test_rules_listing_and_doc():
     listing = run(["rules"])
     assert listing.exit_code == 0
-    codes = [line.split()[0] for line in listing.output.splitlines()]
-    assert codes[:10] == [f"IN1{n:02d}" for n in range(1, 11)]
+    codes = [line.split()[0] for line in listing.output.splitlines() if line.startswith("IN")]
+    assert [code for code in codes if code.startswith("IN1")] == [f"IN1{n:02d}" for n in range(1, 11)]
     doc = run(["rules", "IN107"])
     assert doc.exit_code == 0 and "SIGRTMIN+3" in doc.output
     assert run(["rules", "IN999"]).exit_code == 2

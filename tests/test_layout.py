@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "initify"
 
 # The layers below the commands: they never import `initify.commands` or `initify.cli`.
-LOWER_LAYERS = ("dockerfile", "kubernetes", "compose", "knowledge", "image")
+LOWER_LAYERS = ("dockerfile", "kubernetes", "compose", "knowledge", "image", "editor")
 TOP_LEVEL_LIMIT = 12  # modules directly in initify/, `__init__.py` not counted
 
 

@@ -44,4 +44,5 @@ def image_findings(
     facts.fix_base = fix_base
     found = engine.run_rules("dockerfile", facts, parsed.path, selection)
     suppressions = engine.read_suppressions(parsed.text, [i.start_line for i in parsed.instructions])
-    return facts, [f for f in found if not suppressions.suppressed(f)]
+    kept = [f for f in found if not suppressions.suppressed(f)]
+    return facts, kept + engine.check_suppressions(suppressions, ("dockerfile",), selection, parsed.path)

@@ -103,7 +103,9 @@ def findings_for(
             subject = services.service_facts(item, service, image.facts if image else None, image.path if image else None)
             found.extend(engine.run_rules("compose-service", subject, item.path, selection))
     suppressions = engine.read_suppressions(item.text)
-    return [f for f in found if not suppressions.suppressed(f)]
+    kept = [f for f in found if not suppressions.suppressed(f)]
+    targets = ("container", "pod") if isinstance(item, ManifestFile) else ("compose-service",)
+    return kept + engine.check_suppressions(suppressions, targets, selection, item.path)
 
 
 def lint_yaml_files(

@@ -11,6 +11,7 @@ NAME = "shell-form-cmd"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "CMD is shell form: /bin/sh -c becomes PID 1 (or the init's child) and swallows SIGTERM"
 

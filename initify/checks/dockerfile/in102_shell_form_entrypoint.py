@@ -11,6 +11,7 @@ NAME = "shell-form-entrypoint"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "ENTRYPOINT is shell form: /bin/sh -c is PID 1, signals stop there, and CMD is silently ignored"
 

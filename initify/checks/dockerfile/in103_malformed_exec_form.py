@@ -11,6 +11,7 @@ NAME = "malformed-exec-form"
 SEVERITY = "error"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "unsafe"
 FIXES = True
 SUMMARY = "CMD/ENTRYPOINT looks like a JSON array but is not valid JSON, so it runs as shell form"
 

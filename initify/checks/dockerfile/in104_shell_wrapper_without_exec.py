@@ -13,6 +13,7 @@ NAME = "shell-wrapper-without-exec"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "exec form runs `sh -c SCRIPT` whose last command is not exec'd: the shell stays between the runtime and the app"
 

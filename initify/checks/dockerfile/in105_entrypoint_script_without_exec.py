@@ -12,6 +12,7 @@ NAME = "entrypoint-script-without-exec"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "PID 1 runs a shell script from the build context whose last command is not exec (e.g. `\"$@\"`)"
 

@@ -11,6 +11,7 @@ NAME = "missing-init"
 SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
+FIX_SAFETY = "unsafe"
 FIXES = True
 SUMMARY = "no init is PID 1 and PID 1 is a shell, a shell script or a launcher (npm, yarn) that forwards no signal"
 

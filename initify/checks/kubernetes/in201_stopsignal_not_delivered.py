@@ -14,6 +14,7 @@ NAME = "stopsignal-not-delivered"
 SEVERITY = "warning"
 TARGET = "container"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "the image needs a stop signal other than SIGTERM (systemd: SIGRTMIN+3) and the container has no preStop kill or lifecycle.stopSignal that sends it"
 

@@ -11,6 +11,7 @@ NAME = "systemd-without-tty"
 SEVERITY = "warning"
 TARGET = "container"
 FIXABLE = True
+FIX_SAFETY = "unsafe"
 FIXES = True
 SUMMARY = "PID 1 is systemd and the container has no `tty: true`: its console output is lost"
 

@@ -14,6 +14,7 @@ NAME = "missing-init"
 SEVERITY = "warning"
 TARGET = "container"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "a container's command/args make a shell, script or launcher PID 1 (or drop the image's init) and no init is in front"
 
