@@ -220,7 +220,7 @@ def fix(
 
 
 @main.command(context_settings={"ignore_unknown_options": False})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[CONTEXT] [-- ENGINE ARGS...]")
 @click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
 @click.option("--engine", type=click.Choice(["buildah", "podman"]), default="buildah", show_default=True)
@@ -231,8 +231,6 @@ def fix(
 def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool, target: Optional[str], build_args: Tuple[str, ...]) -> None:
     """Build an image with buildah or podman, with the fixes of `initify fix` applied to a
     temporary copy (your files are never changed), then check the built image's config.
-
-    Usage: initify build [OPTIONS] [CONTEXT] [-- ENGINE ARGS...]
 
     Exit status: 0 built as planned, 1 the built config differs from the plan, 2 bad input or a
     missing engine, the engine's status when the build fails, 130 on Ctrl-C.

@@ -13,6 +13,7 @@ from typing import List, Tuple
 import dockerfile as buildkit
 import pytest
 
+from initify import engine
 from initify.commands import fix
 from initify.commands import lint
 
@@ -70,13 +71,28 @@ def test_only_the_instruction_changes_crlf_bom_comments_and_no_final_newline(tmp
     assert final_commands(text.lstrip("\ufeff")) == [("CMD", True, ("python3", "app.py"))]
 
 
-def test_expansion_and_compound_need_unsafe_fixes(tmp_path):
+def test_expansion_of_one_program_is_a_safe_exec(tmp_path):
+    """Same program, same expanded arguments and environment: only the PID changes hands."""
     original = "FROM python:3.12-slim\nCMD gunicorn -b 0.0.0.0:$PORT app:app\n"
     text, result = fixed(tmp_path, original)
+    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "exec gunicorn -b 0.0.0.0:$PORT app:app"))], result.stdout
+    # Under a real /bin/sh both forms run the same argv with the same environment.
+    env = dict(os.environ, PORT="8123", MARK="m1")
+    script = 'printf "%s|" "$0" $PORT "$MARK"'
+    before = subprocess.run(["/bin/sh", "-c", f"sh -c '{script}' prog"], capture_output=True, text=True, env=env)
+    after = subprocess.run(["/bin/sh", "-c", f"exec sh -c '{script}' prog"], capture_output=True, text=True, env=env)
+    assert before.stdout == after.stdout == "prog|8123|m1|"
+
+
+@pytest.mark.parametrize("command", ["echo $GREETING", "$APP --serve", "a && b $X"])
+def test_builtin_expanded_program_and_compound_stay_unsafe(tmp_path, command):
+    original = f"FROM python:3.12-slim\nCMD {command}\n"
+    text, result = fixed(tmp_path, original, "--select", "IN101")
     assert text == original and result.returncode == 1
     assert "IN101" in result.stdout and "--unsafe-fixes" in result.stdout
-    text, result = fixed(tmp_path, original, "--unsafe-fixes")
-    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "exec gunicorn -b 0.0.0.0:$PORT app:app"))]
+
+
+def test_compound_needs_unsafe_fixes(tmp_path):
 
     text, _ = fixed(tmp_path, "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nCMD a && b | c\n", "--unsafe-fixes", "--ignore", "IN106")
     assert final_commands(text) == [("CMD", True, ("/bin/bash", "-o", "pipefail", "-c", "a && b | c"))]
@@ -97,22 +113,27 @@ def test_entrypoint_without_cmd_becomes_exec_form(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "value, expected, unsafe",
+    "value, expected",
     [
-        ('["python", "app.py",]', ("python", "app.py"), False),
-        ('["sleep", 10]', ("sleep", "10"), False),
-        ("['python', 'app.py']", ("python", "app.py"), True),
-        ("[python, app.py, --port, 80]", ("python", "app.py", "--port", "80"), True),
-        ("[ /usr/bin/app ,]", ("/usr/bin/app",), True),
+        ('["python", "app.py",]', ("python", "app.py")),
+        ('["sleep", 10]', ("sleep", "10")),
+        ("['python', 'app.py']", ("python", "app.py")),
+        ("[python, app.py, --port, 80]", ("python", "app.py", "--port", "80")),
+        ("[ /usr/bin/app ,]", ("/usr/bin/app",)),
     ],
 )
-def test_malformed_exec_form(tmp_path, value, expected, unsafe):
+def test_malformed_exec_form_is_a_safe_fix(tmp_path, value, expected):
+    """Safe: as written the line cannot run at all, so there is no behaviour to keep."""
     original = f"FROM python:3.12-slim\nCMD {value}\n"
     text, _ = fixed(tmp_path, original)
-    if unsafe:
-        assert text == original
-        text, _ = fixed(tmp_path, original, "--unsafe-fixes")
     assert final_commands(text) == [("CMD", True, expected)]
+
+
+@pytest.mark.parametrize("value", ["['python', 'app.py']", "[python, app.py]", '["python", "app.py",]'])
+def test_malformed_exec_form_cannot_run_as_written(value):
+    """What BuildKit runs for the malformed line, `/bin/sh -c TEXT`, fails: `[python,: not found`."""
+    run = subprocess.run(["/bin/sh", "-c", value], capture_output=True, text=True)
+    assert run.returncode == 127 and "[python,: not found" in run.stderr
 
 
 @pytest.mark.parametrize("value", ["[$APP, --serve]", "[app, 'x y']", "[app, --name {x}]", "[app, [x]]"])

@@ -145,7 +145,8 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
         for edit in fix.edits:
             if not edit.whole_file:
                 continue
-            display = os.path.join(os.path.dirname(state.display), os.path.relpath(edit.path, os.path.dirname(state.path)))
+            # As lint prints paths: relative to the working directory (absolute if the user named it so).
+            display = edit.path if os.path.isabs(state.display) else os.path.relpath(edit.path)
             target = _state(plan, edit.path, display, state.root)
             modified = target.text != (target.original if target.original is not None else "")
             if modified and target.text != edit.text:

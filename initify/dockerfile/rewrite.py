@@ -70,7 +70,9 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
     """The exec form of a shell-form CMD/ENTRYPOINT, or None when there is no sensible one.
 
     Plain words become their exact argv (safe). Text that needs the shell for expansion becomes
-    `[SHELL..., "exec TEXT"]`, a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
+    `[SHELL..., "exec TEXT"]` (safe: the same program with the same arguments, environment and
+    redirections, only now it takes the shell's place; unsafe when the program is a shell builtin
+    or itself an expansion), a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
     in front, IN106). `keep_ignoring_args` keeps a shell-form ENTRYPOINT's meaning of ignoring
     CMD and `docker run` arguments: the text stays in a `sh -c` script (with `exec`).
     """
@@ -94,11 +96,19 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
         return None
     if kind == "expansion":
         edit = command_edit(path, command.instruction, prefix + [exec_text])
-        return Fix((edit,), False, "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
+        return Fix((edit,), _plain_program(text), "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
     if kind == "compound":
         edit = command_edit(path, command.instruction, prefix + [text])
         return Fix((edit,), False, "compound command: kept `sh -c`; it needs an init in front (IN106)") if edit else None
     return None
+
+
+def _plain_program(text: str) -> bool:
+    """Whether `exec TEXT` runs the program TEXT names: a literal name that is no builtin."""
+    words = shell._scan_command(text[5:] if text.startswith("exec ") else text, allow_parameters=True)
+    if not words or words[0].has_expansion:
+        return False
+    return words[0].value not in shell.SHELL_BUILTINS and words[0].value not in shell.RESERVED_WORDS
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,8 +136,11 @@ def _bare_words(text: str) -> Optional[List[str]]:
 
 
 def malformed_fix(path: str, command: Command) -> Optional[Fix]:
-    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]` (safe), `['a', 'b']` and
-    `[a, b]` (unsafe: the quotes are guessed)."""
+    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]`, `['a', 'b']` and `[a, b]`.
+
+    All safe: as written the runtime hands the text to `/bin/sh -c`, whose first word
+    (`[python,`, `["a",`) names no program, so the container cannot start at all; the repaired
+    array is the only command it can have meant. The note says when the quotes were guessed."""
     if command.form != MALFORMED:
         return None
     text = command.text.strip()
@@ -137,7 +150,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         text, comment = match.group(1).rstrip(), match.group(2)
     text = _TRAILING_COMMA.sub("]", text)
     argv: Optional[List[str]] = None
-    safe = True
+    guessed = False
     try:
         value = json.loads(text)
         if isinstance(value, list) and all(isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
@@ -148,9 +161,9 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             value = None
         if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-            argv, safe = list(value), False
+            argv, guessed = list(value), True
         else:
-            argv, safe = _bare_words(text), False
+            argv, guessed = _bare_words(text), True
     if not argv:
         return None
     edit = command_edit(path, command.instruction, argv)
@@ -160,7 +173,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         indent = re.match(r"[ \t]*", _first_line(command.instruction.raw))
         ending = line_ending(command.instruction.raw) or "\n"
         edit = Edit(edit.path, edit.start_line, edit.end_line, (indent.group(0) if indent else "") + comment + ending + edit.text)
-    return Fix((edit,), safe, "rewrote as a JSON string array" + ("" if safe else " (quotes guessed)"))
+    return Fix((edit,), True, "rewrote as a JSON string array" + (" (quotes guessed)" if guessed else ""))
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if entrypoint.text.startswith("exec "):
         problem = "`exec` hands PID 1 to the program, so signals arrive, but the shell still runs first"
     else:
-        problem = "/bin/sh -c is PID 1 and does not pass SIGTERM on"
+        problem = f"{' '.join(facts.shell)} is PID 1 and does not pass SIGTERM on"
     yield hit(
         entrypoint.instruction,
         f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array",
