@@ -154,6 +154,15 @@ def test_systemd_gets_stopsignal_before_the_command(tmp_path):
     assert [c.value for c in buildkit.parse_string(text) if c.cmd.upper() == "STOPSIGNAL"] == [("SIGRTMIN+3",)]
 
 
+def test_stopsignal_goes_above_the_comment_block_of_the_command(tmp_path):
+    original = ("FROM fedora:40\nRUN dnf -y install systemd\n# not this one\n\n"
+                "# boot systemd\n# initify: ignore=IN106\nCMD [\"/sbin/init\"]\n")
+    text, _ = fixed(tmp_path, original)
+    assert text == original.replace("\n\n# boot", "\n\nSTOPSIGNAL SIGRTMIN+3\n# boot")
+    # The suppression comment still applies to CMD, not to the new STOPSIGNAL.
+    assert [c.value for c in buildkit.parse_string(text) if c.cmd.upper() == "STOPSIGNAL"] == [("SIGRTMIN+3",)]
+
+
 def test_wrong_and_invalid_stopsignals_are_replaced(tmp_path):
     text, _ = fixed(tmp_path, "FROM nginx:1.27\nSTOPSIGNAL SIGTERM\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n")
     assert "STOPSIGNAL SIGQUIT\n" in text
@@ -340,3 +349,22 @@ def test_json_fixable_follows_the_fix(tmp_path):
     result = run_cli("lint", "--format", "json", "Dockerfile", cwd=tmp_path)
     found = {f["code"]: f["fixable"] for f in json.loads(result.stdout)}
     assert found == {"IN101": True, "IN106": False}
+
+
+@pytest.mark.parametrize("name", [".dockerignore", ".containerignore", "Dockerfile.dockerignore"])
+def test_allow_list_ignore_file_gets_the_injected_init(tmp_path, name):
+    """An allow-list (`*`, then `!file`) would keep .initify/initify-init out of the build."""
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / name).write_bytes(b"# only what the image needs\r\n*\r\n!app.py\r\n!Dockerfile")
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCOPY app.py /app.py\nCMD [\"sh\", \"-c\", \"python /app.py; echo\"]\n",
+                         "--unsafe-fixes", "--init", "python")
+    assert "IN106 fixed" in result.stdout, result.stdout + result.stderr
+    assert (tmp_path / ".initify" / "initify-init").is_file()
+    assert (tmp_path / name).read_bytes() == b"# only what the image needs\r\n*\r\n!app.py\r\n!Dockerfile\r\n!.initify/initify-init\r\n"
+
+
+def test_ignore_file_that_keeps_the_init_is_left_alone(tmp_path):
+    (tmp_path / ".dockerignore").write_text("*.log\n.git\n")
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCMD [\"sh\", \"-c\", \"python /app.py; echo\"]\n", "--unsafe-fixes", "--init", "python")
+    assert "IN106 fixed" in result.stdout
+    assert (tmp_path / ".dockerignore").read_text() == "*.log\n.git\n"

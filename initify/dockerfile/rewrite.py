@@ -211,6 +211,18 @@ def _insertion_point(facts: ImageFacts) -> Tuple[Optional[Instruction], bool]:
     return last, False
 
 
+def _above_attached_comments(facts: ImageFacts, anchor: Instruction) -> int:
+    """The first line of the comment block right above `anchor` (no blank line between), or the
+    anchor's own line: a comment such as `# start the app` belongs to its instruction, so a new
+    line goes above it, never between them."""
+    comment_lines = {line for line, _ in facts.dockerfile.comments}
+    previous_end = max((i.end_line for i in facts.dockerfile.instructions if i.end_line < anchor.start_line), default=0)
+    line = anchor.start_line
+    while line - 1 > previous_end and line - 1 in comment_lines:
+        line -= 1
+    return line
+
+
 def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Optional[Fix]:
     """Replace the effective STOPSIGNAL's value, or insert `STOPSIGNAL signal`."""
     current = facts.stopsignal
@@ -226,7 +238,8 @@ def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Opti
     newline = facts.dockerfile.newline
     line = f"{indent}{keyword} {signal}"
     if before:
-        edit = Edit(path, anchor.start_line, anchor.start_line - 1, line + newline)
+        at = _above_attached_comments(facts, anchor)
+        edit = Edit(path, at, at - 1, line + newline)
     else:
         ending = line_ending(anchor.raw)
         text = anchor.raw + (line + ending if ending else newline + line)
@@ -299,6 +312,34 @@ def _line(anchor: Instruction, keyword: str, value: str) -> str:
     return f"{indent}{word} {value}"
 
 
+def _reinclude_init(facts: ImageFacts) -> List[Edit]:
+    """A `!.initify/initify-init` line for each ignore file that would keep the init out of the
+    build: an allow-list (`*`, then `!app.py`...) excludes every file it does not name, and the
+    build would then fail at `COPY .initify/initify-init`. `.containerignore` and `.dockerignore`
+    in the context and `<Dockerfile>.dockerignore` beside it are all checked (engines differ in
+    which one they read)."""
+    import os
+
+    from initify.dockerfile import ignore
+
+    assert facts.context_dir is not None
+    candidates = [os.path.join(facts.context_dir, name) for name in ignore.IGNORE_FILES]
+    if facts.dockerfile.path:
+        candidates.append(os.path.abspath(facts.dockerfile.path) + ".dockerignore")
+    edits = []
+    for candidate in candidates:
+        if not os.path.isfile(candidate):
+            continue
+        with open(candidate, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+            text = handle.read()
+        if not ignore.ignored(ignore.parse_ignore(text), INIT_IN_CONTEXT):
+            continue
+        newline = "\r\n" if "\r\n" in text else "\n"
+        separator = "" if not text or text.endswith("\n") else newline
+        edits.append(Edit(candidate, text=f"{text}{separator}!{INIT_IN_CONTEXT}{newline}", whole_file=True))
+    return edits
+
+
 def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
     """Put an init in front of the command as the ENTRYPOINT (always unsafe: it changes the image)."""
     import os
@@ -317,6 +358,7 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
             source = handle.read()
         context_file = os.path.join(facts.context_dir, *INIT_IN_CONTEXT.split("/"))
         edits.append(Edit(context_file, text=source, whole_file=True, mode=0o755))
+        edits.extend(_reinclude_init(facts))
         prepare = ("COPY", f"--chmod=0755 {INIT_IN_CONTEXT} {INIT_IN_IMAGE}")
         front = [INIT_IN_IMAGE] + _rewrite_options(facts) + ["--"]
     else:
