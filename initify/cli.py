@@ -206,14 +206,16 @@ def fix(
         note = f" ({applied.fix.note})" if applied.fix.note else ""
         where = f"{applied.finding.path}:{applied.finding.line}"
         click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff)
+    unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
     if show_diff or check:
         if check and changed:
             for state in changed:
                 click.echo(f"would rewrite {state.display}")
-        sys.exit(1 if changed else 0)
+        if changed or unsafe:
+            click.echo(fix_module.check_summary(plan, unsafe), err=show_diff)
+        sys.exit(1 if changed or (check and unsafe) else 0)
     if plan.remaining:
         sys.stdout.write(reporters.text(plan.remaining, colour=False, files=plan.checked))
-    unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
     click.echo(f"{len(changed)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
                + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""))
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)

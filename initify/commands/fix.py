@@ -315,6 +315,18 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
 # --------------------------------------------------------------------------------------------
 
 
+def check_summary(plan_: Plan, unsafe: List[engine.Finding]) -> str:
+    """The last line of `fix --check`/`--diff`: what would change, and which fixes only
+    `--unsafe-fixes` applies (so "nothing to rewrite" never reads as "nothing to fix")."""
+    changed = plan_.changed()
+    line = f"{len(changed)} file(s) would be rewritten, {len(plan_.applied)} fix(es) would be applied"
+    if unsafe:
+        where = ", ".join(f"{f.path}:{f.line} {f.code}" for f in unsafe)
+        only = "only " if not changed else ""
+        line += f"; {only}{len(unsafe)} unsafe fix(es) left, applied with --unsafe-fixes: {where}"
+    return line
+
+
 def _diff_lines(lines: List[str]) -> List[str]:
     out = []
     for line in lines:
