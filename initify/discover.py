@@ -34,9 +34,16 @@ def kind_of(path: str) -> str:
     return DOCKERFILE
 
 
+def wanted_dockerfile(name: str) -> bool:
+    """Whether a file named `name` is read as a Dockerfile when found in a folder."""
+    if any(fnmatch.fnmatch(name, p) for p in DOCKERFILE_PATTERNS):
+        return not name.endswith((".dockerignore", ".md", ".txt", ".sh", ".yaml", ".yml", ".json"))
+    return False
+
+
 def _wanted(name: str, kinds: List[str]) -> bool:
     if DOCKERFILE in kinds and any(fnmatch.fnmatch(name, p) for p in DOCKERFILE_PATTERNS):
-        return not name.endswith((".dockerignore", ".md", ".txt", ".sh", ".yaml", ".yml", ".json"))
+        return wanted_dockerfile(name)
     if COMPOSE in kinds and is_compose_name(name):
         return True
     return MANIFEST in kinds and name.endswith(YAML_SUFFIXES)

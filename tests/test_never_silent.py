@@ -67,3 +67,58 @@ def test_markers_tell_safe_from_unsafe_fixes(tmp_path):
     summary = out.stdout.splitlines()[-1]
     assert "1 marked [*] can be fixed with `initify fix`" in summary
     assert "2 marked [~] only with `initify fix --unsafe-fixes`" in summary
+
+
+# --------------------------------------------------------------------------------------------
+# Pairing from the disk: a manifest alone, a Dockerfile alone, judged as the whole project is
+# --------------------------------------------------------------------------------------------
+
+SYSTEMD = 'FROM fedora:40\nCMD ["/sbin/init"]\n'
+SYSTEMD_POD = POD.replace("registry.example.com/web:1", "ghcr.io/acme/app:1") + "    tty: true\n"
+
+
+def findings_of(out: subprocess.CompletedProcess):
+    return sorted(line.split(": ", 1)[0].replace("./", "", 1) + " " + line.split()[1]
+                  for line in out.stdout.splitlines() if ": IN" in line)
+
+
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "Dockerfile").write_text(SYSTEMD)
+    (tmp_path / "k8s" / "pod.yaml").write_text(SYSTEMD_POD)
+    (tmp_path / "ci.yml").write_text("on: push\nbad: [\n")  # unrelated and unparsable: never read
+    return tmp_path
+
+
+def test_pre_commit_files_judge_as_all_files(tmp_path):
+    """`pre-commit run --files k8s/pod.yaml` and `--files Dockerfile` find what the whole project run finds."""
+    project(tmp_path)
+    whole = run("lint", "Dockerfile", "k8s/pod.yaml", cwd=tmp_path)
+    manifest = run("lint", "k8s/pod.yaml", cwd=tmp_path)
+    dockerfile = run("lint", "Dockerfile", cwd=tmp_path)
+    assert "k8s/pod.yaml:7:5 IN201" in findings_of(whole)
+    assert findings_of(manifest) == [f for f in findings_of(whole) if f.startswith("k8s/")]
+    assert findings_of(dockerfile) == findings_of(whole)
+    assert manifest.stderr == dockerfile.stderr == ""
+
+
+def test_manifests_of_other_images_beside_a_dockerfile_are_not_judged(tmp_path):
+    project(tmp_path)
+    (tmp_path / "k8s" / "redis.yaml").write_text(SYSTEMD_POD.replace("ghcr.io/acme/app:1", "redis:7").replace("name: web", "name: redis"))
+    dockerfile = run("lint", "Dockerfile", cwd=tmp_path)
+    # Two application images in the project: pairing is ambiguous, as for the whole project.
+    assert findings_of(dockerfile) == ["Dockerfile:2:1 IN107"]
+    assert dockerfile.stderr == ""
+
+
+def test_unpaired_images_get_one_note_per_run(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "pod.yaml").write_text(POD)
+    (tmp_path / "b" / "pod.yaml").write_text(POD.replace("web:1", "api:2"))
+    (tmp_path / "compose.yaml").write_text("services:\n  cache:\n    image: redis:7\n")
+    out = run("lint", ".", cwd=tmp_path)
+    notes = [line for line in out.stderr.splitlines() if line.startswith("initify: note:")]
+    assert notes == ["initify: note: 3 image(s) judged without a Dockerfile (what the image sets is unknown): "
+                     "redis:7, registry.example.com/api:2, registry.example.com/web:1; pair with "
+                     "--image REF=path/to/Dockerfile or `images` in the configuration"]

@@ -276,7 +276,7 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
         else:
             remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
         plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
-    plan.notes.extend(note for note in paired.notes if note not in plan.notes)
+    plan.notes.extend(note for note in paired.notes + [paired.unpaired_note() or ""] if note and note not in plan.notes)
 
 
 Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]

@@ -36,6 +36,24 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
     return facts
 
 
+def beside_named_dockerfiles(paths: Sequence[str], linted: Sequence[str]) -> List[str]:
+    """YAML files under the folder of each Dockerfile named on the command line that this run
+    does not lint already: a changed Dockerfile changes what its manifests do, so pre-commit's
+    `--files Dockerfile` must judge them too (the caller keeps only those paired with it)."""
+    seen = {os.path.abspath(path) for path in linted}
+    found: List[str] = []
+    for path in paths:
+        if not os.path.isfile(path) or discover.kind_of(path) != discover.DOCKERFILE:
+            continue
+        folder = os.path.dirname(path) or "."
+        for candidate in discover.discover([folder], [discover.MANIFEST, discover.COMPOSE]):
+            candidate = os.path.normpath(candidate)
+            if os.path.abspath(candidate) not in seen:
+                seen.add(os.path.abspath(candidate))
+                found.append(candidate)
+    return found
+
+
 def run(paths: Sequence[str], options: Options) -> Result:
     """Lint every file under `paths`. Raises InputError on unreadable or unparsable input."""
     result = Result()
@@ -53,10 +71,13 @@ def run(paths: Sequence[str], options: Options) -> Result:
             images[os.path.abspath(path)] = lint_dockerfile(path, options, selection, result)
         else:
             yaml_files.append((path, kind, selection))
-    if yaml_files:
+    beside = [(path, discover.kind_of(path), selection_for(path, options, config_module.find_config(path)))
+              for path in beside_named_dockerfiles(paths, files)]
+    if yaml_files or beside:
         from initify.kubernetes import findings as yaml_findings
 
-        yaml_findings.lint_yaml_files(yaml_files, images, options, result)
+        changed = {os.path.abspath(path) for path in paths if os.path.abspath(path) in images}
+        yaml_findings.lint_yaml_files(yaml_files, images, options, result, beside, changed)
     if options.fail_level:
         result.fail_level = options.fail_level
     elif levels:
