@@ -121,14 +121,17 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
 @_shared_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader and where findings point [default: read as its content looks].")
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
     output: Optional[str],
+    stdin_filename: Optional[str],
     **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
-    default: the current folder). Manifests are paired with the Dockerfile their image comes from.
+    default: the current folder; `-` reads standard input, e.g. `helm template chart | initify
+    lint -`). Manifests are paired with the Dockerfile their image comes from.
 
     Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
     """
@@ -137,7 +140,7 @@ def lint(
 
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
     try:
-        result = lint_module.run(list(paths), options)
+        result = lint_module.run(list(paths), options, _read_stdin(paths), stdin_filename)
     except InputError as error:
         raise _fail(str(error))
     for note in result.notes:
@@ -155,6 +158,19 @@ def lint(
     sys.exit(1 if failing else 0)
 
 
+def _read_stdin(paths: Tuple[str, ...]) -> Optional[str]:
+    """Standard input as text when `-` is among the paths (at most once)."""
+    if "-" not in paths:
+        return None
+    if paths.count("-") > 1:
+        raise _fail("-: standard input can be read only once")
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _fail(f"-: standard input is not UTF-8 text (byte {error.start})")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
@@ -163,6 +179,7 @@ def lint(
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
 @_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
+@click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader [default: read as its content looks].")
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -170,10 +187,12 @@ def fix(
     init: str,
     unsafe_fixes: bool,
     stopsignal_field: bool,
+    stdin_filename: Optional[str],
     **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
-    so the container starts and stops correctly, then report what could not be fixed.
+    so the container starts and stops correctly, then report what could not be fixed. `-` reads
+    standard input and prints the fixed text (fixes that need other files are left).
 
     Exit status: 0 nothing left at the fail level (--check/--diff: nothing to change), 1 findings
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
@@ -188,9 +207,12 @@ def fix(
         init=init,
         stopsignal_field=stopsignal_field,
     )
+    stdin_text = _read_stdin(paths)
+    if stdin_text is not None and len(paths) > 1:
+        raise _fail("-: standard input is fixed on its own, without other paths")
     try:
-        plan = fix_module.plan(list(paths), options)
-        if not (show_diff or check):
+        plan = fix_module.plan(list(paths), options, stdin_text, stdin_filename)
+        if not (show_diff or check) and plan.stdin_path is None:
             fix_module.write(plan)
     except InputError as error:
         raise _fail(str(error))
@@ -199,13 +221,17 @@ def fix(
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
     changed = plan.changed()
+    printing = plan.stdin_path is not None and not (show_diff or check)
+    if printing:  # the fixed text alone goes to stdout, the report to stderr
+        sys.stdout.write(plan.files[plan.stdin_path].text)
+        sys.stdout.flush()
     if show_diff:
         sys.stdout.write(fix_module.diff(plan))
     for applied in plan.applied:
         verb = "would fix" if (show_diff or check) else "fixed"
         note = f" ({applied.fix.note})" if applied.fix.note else ""
         where = f"{applied.finding.path}:{applied.finding.line}"
-        click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff)
+        click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff or printing)
     unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
     if show_diff or check:
         if check and changed:
@@ -215,9 +241,9 @@ def fix(
             click.echo(fix_module.check_summary(plan, unsafe), err=show_diff)
         sys.exit(1 if changed or (check and unsafe) else 0)
     if plan.remaining:
-        sys.stdout.write(reporters.text(plan.remaining, colour=False, files=plan.checked))
-    click.echo(f"{len(changed)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
-               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""))
+        click.echo(reporters.text(plan.remaining, colour=False, files=plan.checked), nl=False, err=printing)
+    click.echo(f"{len(changed)} file(s) {'fixed' if printing else 'rewritten'}, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
+               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""), err=printing)
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 

@@ -122,3 +122,69 @@ def test_unpaired_images_get_one_note_per_run(tmp_path):
     assert notes == ["initify: note: 3 image(s) judged without a Dockerfile (what the image sets is unknown): "
                      "redis:7, registry.example.com/api:2, registry.example.com/web:1; pair with "
                      "--image REF=path/to/Dockerfile or `images` in the configuration"]
+
+
+# --------------------------------------------------------------------------------------------
+# Standard input, content sniffing, Helm charts
+# --------------------------------------------------------------------------------------------
+
+SHELL_POD = POD + '    command: ["sh", "-c", "echo start; python app.py"]\n'
+# What `helm template` prints: documents with `# Source:` comments, a Service first.
+RENDERED = ("---\n# Source: web/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+            "spec:\n  ports:\n  - port: 80\n---\n# Source: web/templates/pod.yaml\n" + SHELL_POD)
+
+
+def test_lint_reads_helm_template_output_from_stdin(tmp_path):
+    out = run("lint", "-", cwd=tmp_path, stdin=RENDERED)
+    assert out.returncode == 1, out.stderr
+    line = RENDERED.splitlines().index('    command: ["sh", "-c", "echo start; python app.py"]') + 1
+    assert f"-:{line}:5: IN204" in out.stdout
+
+
+def test_stdin_filename_names_the_findings_and_chooses_the_reader(tmp_path):
+    out = run("lint", "-", "--stdin-filename", "deploy/web.yaml", cwd=tmp_path, stdin=SHELL_POD)
+    assert "deploy/web.yaml:9:5: IN204" in out.stdout
+    dockerfile = run("lint", "-", "--stdin-filename", "Containerfile", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
+    assert "Containerfile:2:1: IN101" in dockerfile.stdout
+    compose = run("lint", "-", cwd=tmp_path, stdin='services:\n  app:\n    image: x:1\n    command: ["sh", "-c", "a; b"]\n')
+    assert "-:4:5: IN301" in compose.stdout
+
+
+def test_stdin_without_a_name_is_sniffed_as_a_dockerfile(tmp_path):
+    out = run("lint", "-", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
+    assert "-:2:1: IN101" in out.stdout
+
+
+def test_fix_from_stdin_prints_the_fixed_text_only(tmp_path):
+    out = run("fix", "-", cwd=tmp_path, stdin=RENDERED)
+    assert out.stdout == RENDERED.replace("echo start; python app.py", "echo start; exec python app.py")
+    assert "IN204 fixed" in out.stderr and out.returncode == 0
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_fix_from_stdin_leaves_fixes_that_need_other_files(tmp_path):
+    (tmp_path / "run.sh").write_text('#!/bin/sh\necho hi\n"$@"\n')
+    text = 'FROM python:3.12-slim\nCOPY run.sh /run.sh\nENTRYPOINT ["/run.sh"]\n'
+    out = run("fix", "-", "--stdin-filename", "Dockerfile", cwd=tmp_path, stdin=text)
+    assert out.stdout == text and "IN105" in out.stderr and out.returncode == 1
+    assert (tmp_path / "run.sh").read_text() == '#!/bin/sh\necho hi\n"$@"\n'
+
+
+def test_a_manifest_under_another_name_is_read_as_yaml(tmp_path):
+    (tmp_path / "rendered.txt").write_text(RENDERED)
+    out = run("lint", "rendered.txt", cwd=tmp_path)
+    assert "rendered.txt:" in out.stdout and "IN204" in out.stdout and out.returncode == 1
+    for args in (["/dev/stdin"], ["-"]):
+        piped = run("lint", *args, cwd=tmp_path, stdin=RENDERED)
+        assert "IN204" in piped.stdout, piped.stderr
+
+
+def test_a_chart_folder_gets_a_note_with_the_helm_command(tmp_path):
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: registry.example.com/web:1\n")
+    (chart / "templates" / "pod.yaml").write_text(SHELL_POD.replace("registry.example.com/web:1", "{{ .Values.image }}"))
+    out = run("lint", ".", cwd=tmp_path)
+    assert out.stderr == ("initify: note: ./charts/web: a Helm chart, whose files are templates rather than manifests; "
+                          "lint what it renders: `helm template ./charts/web | initify lint -`\n")

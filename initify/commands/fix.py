@@ -62,6 +62,7 @@ class Plan:
     notes: List[str] = field(default_factory=list)
     checked: int = 0
     fail_level: str = "warning"
+    stdin_path: Optional[str] = None  # `fix -`: the one file fixes may change (absolute pseudo path)
 
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
@@ -124,6 +125,9 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
     owners: Dict[int, Tuple[engine.Finding, engine.Fix]] = {}
     remaining: List[engine.Finding] = []
     file_edits: List[Tuple[engine.Finding, engine.Fix]] = []
+    if plan.stdin_path is not None:  # `fix -` prints one text: a fix that needs other files is left
+        findings = [f if f.fix is None or all(os.path.abspath(e.path) == plan.stdin_path for e in f.fix.edits)
+                    else engine.Finding(**{**f.as_dict(), "fixable": False, "fix": None}) for f in findings]
     usable = [f for f in findings if f.fix is not None and (f.fix.safe or options.unsafe_fixes)]
     others_pending = any(not f.fix.after_others and not _already_applied(plan, f.fix) for f in usable if f.fix is not None)
     for finding in engine.sort_findings(findings):
@@ -283,14 +287,29 @@ Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]
 _PLANNERS: Dict[str, Planner] = {discover.DOCKERFILE: _plan_dockerfile}
 
 
-def plan(paths: Sequence[str], options: FixOptions) -> Plan:
-    """Plan every fix for every file under `paths`; raises InputError before anything is written."""
+def plan(paths: Sequence[str], options: FixOptions, stdin_text: Optional[str] = None,
+         stdin_filename: Optional[str] = None) -> Plan:
+    """Plan every fix for every file under `paths` (`-`: `stdin_text`, named `stdin_filename`,
+    whose fixes may change only that text); raises InputError before anything is written."""
     result = Plan()
     levels = []
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
-    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds))
+    on_disk = [path for path in paths if path != discover.STDIN]
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds))
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
+    if discover.STDIN in paths:
+        name = stdin_filename or discover.STDIN
+        key = os.path.abspath(name)
+        text = stdin_text or ""
+        result.files[key] = FileState(key, name, text, text, os.path.dirname(key))
+        result.stdin_path = key
+        selection = selection_for(name, options, config_module.find_config(name if stdin_filename else os.getcwd()))
+        kind = discover.stdin_kind(text, stdin_filename)
+        if kind in yaml_kinds:
+            yaml_entries.append((name, kind, selection))
+        else:
+            _plan_dockerfile(result, name, options, selection)
     for path in files:
         config = config_module.find_config(path)
         if config.fail_level:

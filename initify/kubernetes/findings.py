@@ -34,15 +34,18 @@ def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> 
     return pairing.analyser(options, dockerfile_module.read, linted=images)
 
 
-def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Result"]) -> List[Tuple[Loaded, engine.Selection]]:
+def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Result"],
+          texts: Optional[Dict[str, str]] = None) -> List[Tuple[Loaded, engine.Selection]]:
+    """Load each entry (from disk, or from `texts`, standard input, by its name)."""
     loaded: List[Tuple[Loaded, engine.Selection]] = []
     for path, kind, selection in entries:
+        text = (texts or {}).get(path)
         if kind == discover.COMPOSE:
-            compose_file = load_compose(path)
+            compose_file = load_compose(path, text)
             if compose_file.services:
                 loaded.append((compose_file, selection))
             continue
-        manifest = load_manifest(path)
+        manifest = load_manifest(path, text)
         if manifest.helm:
             if result is not None:
                 result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
@@ -171,11 +174,12 @@ def lint_yaml_files(
     result: "Result",
     beside: Sequence[Tuple[str, str, engine.Selection]] = (),
     changed: Optional[Set[str]] = None,
+    texts: Optional[Dict[str, str]] = None,
 ) -> None:
     """Lint `entries`; of `beside` (YAML files near the Dockerfiles named on the command line,
     absolute paths in `changed`), only the files whose containers run one of those images."""
     version = k8s_version(options)
-    loaded = _load(entries, result)
+    loaded = _load(entries, result, texts)
     nearby = _load_beside(list(beside)) if beside and changed else []
     paired = pair_images(loaded + nearby, images, options)
     judged = loaded + [(item, selection) for item, selection in nearby if _pairs_with(item, paired, changed or set())]
