@@ -311,8 +311,9 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
 def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], container: Optional[str], grace: Optional[float], startup: float) -> None:
     """Run IMAGE, stop it as docker or Kubernetes would, and report how it stopped.
 
-    Exit status: 0 it stopped on its own within the grace, 1 it had to be killed, 2 bad input or
-    the container could not be run.
+    Exit status: 0 every process exited by itself within the grace, PID 1 last; 1 it had to be
+    killed, or a process was still running when PID 1 exited (the PID namespace's end killed it);
+    2 bad input or the container could not be run.
     """
     from initify.image import runtime
     from initify.commands import verify as verify_module
