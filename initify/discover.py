@@ -62,6 +62,12 @@ def stdin_kind(text: str, stdin_filename: Optional[str]) -> str:
     return by_name or sniff(text)
 
 
+def chart_note(chart: str, command: str = "lint") -> str:
+    """The note for a Helm chart folder: what to run instead (its files are Go templates)."""
+    return (f"{chart}: a Helm chart, whose files are templates rather than manifests; {command} what it renders: "
+            f"`helm template {chart} | initify {command} -`")
+
+
 def is_stream(path: str) -> bool:
     """A named path that is neither a folder nor a regular file: a pipe or device (`/dev/stdin`,
     `<(helm template chart)`), which can be read only once."""

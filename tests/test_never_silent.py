@@ -188,3 +188,12 @@ def test_a_chart_folder_gets_a_note_with_the_helm_command(tmp_path):
     out = run("lint", ".", cwd=tmp_path)
     assert out.stderr == ("initify: note: ./charts/web: a Helm chart, whose files are templates rather than manifests; "
                           "lint what it renders: `helm template ./charts/web | initify lint -`\n")
+
+
+def test_fix_of_a_chart_folder_says_to_fix_what_it_renders(tmp_path):
+    chart = tmp_path / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "templates" / "pod.yaml").write_text(SHELL_POD.replace("registry.example.com/web:1", "{{ .Values.image }}"))
+    out = run("fix", "web", cwd=tmp_path)
+    assert "initify: note: web: a Helm chart" in out.stderr and "`helm template web | initify fix -`" in out.stderr

@@ -296,7 +296,9 @@ def plan(paths: Sequence[str], options: FixOptions, stdin_text: Optional[str] = 
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
     on_disk = [path for path in paths if path != discover.STDIN]
-    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds))
+    charts: List[str] = []
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds, charts))
+    result.notes.extend(discover.chart_note(chart, "fix") for chart in charts)
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
     if discover.STDIN in paths:
         name = stdin_filename or discover.STDIN

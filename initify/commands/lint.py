@@ -75,11 +75,6 @@ def _read_stream(path: str) -> str:
         raise InputError(path, "not UTF-8 text") from None
 
 
-def chart_note(chart: str) -> str:
-    return (f"{chart}: a Helm chart, whose files are templates rather than manifests; lint what it renders: "
-            f"`helm template {chart} | initify lint -`")
-
-
 def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None,
         stdin_filename: Optional[str] = None) -> Result:
     """Lint every file under `paths` (`-`: `stdin_text`, read as `stdin_filename` says or as its
@@ -90,7 +85,7 @@ def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None
     streams += [(path, _read_stream(path), None) for path in paths if discover.is_stream(path)]
     on_disk = [path for path in paths if path != discover.STDIN and not discover.is_stream(path)]
     files = list(discover.discover(on_disk or ([] if paths else ["."]), [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], charts))
-    result.notes.extend(chart_note(chart) for chart in charts)
+    result.notes.extend(discover.chart_note(chart) for chart in charts)
     levels = []
     images: Dict[str, Optional["ImageFacts"]] = {}  # absolute Dockerfile path -> facts
     yaml_files: List[Tuple[str, str, engine.Selection]] = []
