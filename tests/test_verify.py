@@ -164,6 +164,16 @@ def test_a_worker_left_to_the_namespace_end_is_not_a_clean_stop(images):
     assert "  | abandoner: started sleep" in result.stdout  # the container's last output lines
 
 
+def test_without_exit_events_proc_snapshots_still_catch_the_worker(images):
+    """In a network namespace of its own the kernel's process connector is out of reach: verify
+    falls back to /proc and says so."""
+    result = subprocess.run(["unshare", "--net", sys.executable, "-m", "initify", "verify", images["abandoner"],
+                             "--runtime", "runc", "--grace", GRACE, "--startup", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "from /proc snapshots: the kernel's exit events were not available" in result.stdout
+    assert "sleep: still running just before PID 1 exited: killed when the PID namespace ended" in result.stdout
+
+
 def test_a_worker_stopped_by_pid1_before_it_exits_is_clean(images):
     result = initify("verify", images["forwarder"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
     assert result.returncode == 0, result.stdout + result.stderr
