@@ -134,3 +134,10 @@ def test_build_help_prints_usage_once(tmp_path):
     assert out.returncode == 0
     assert out.stdout.count("Usage:") == 1
     assert "Usage: initify build [OPTIONS] [CONTEXT] [-- ENGINE ARGS...]" in out.stdout
+
+
+def test_bash_shell_lone_entrypoint_is_not_called_a_shell_pid1(tmp_path):
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12\nSHELL ["/bin/bash", "-c"]\nENTRYPOINT python app.py\n')
+    found = lint.run([str(tmp_path / "Dockerfile")], lint.Options()).findings
+    assert [f.code for f in found] == ["IN102"]
+    assert "execs a lone command, so python becomes PID 1" in found[0].message and "/bin/sh" not in found[0].message
