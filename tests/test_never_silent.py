@@ -197,3 +197,10 @@ def test_fix_of_a_chart_folder_says_to_fix_what_it_renders(tmp_path):
     (chart / "templates" / "pod.yaml").write_text(SHELL_POD.replace("registry.example.com/web:1", "{{ .Values.image }}"))
     out = run("fix", "web", cwd=tmp_path)
     assert "initify: note: web: a Helm chart" in out.stderr and "`helm template web | initify fix -`" in out.stderr
+
+
+def test_fix_of_a_manifest_alone_pairs_from_the_disk_too(tmp_path):
+    project(tmp_path)
+    out = run("fix", "k8s/pod.yaml", cwd=tmp_path)
+    assert "k8s/pod.yaml:7: IN201 fixed (preStop kill -RTMIN+3 1)" in out.stdout, out.stdout + out.stderr
+    assert (tmp_path / "Dockerfile").read_text() == SYSTEMD  # only the named file is written
