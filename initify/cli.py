@@ -152,6 +152,7 @@ def _colour(no_color: bool) -> bool:
 @click.option("--show-fixes", is_flag=True, help="Under each fixable finding, show the lines its fix would change and whether it is safe.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no summary line, no notes.")
 @click.option("--no-color", is_flag=True, help="No colour in text output (also when NO_COLOR is set).")
+@click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader and where findings point [default: read as its content looks].")
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
@@ -162,10 +163,12 @@ def lint(
     show_fixes: bool,
     quiet: bool,
     no_color: bool,
+    stdin_filename: Optional[str],
     **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
-    default: the current folder). Manifests are paired with the Dockerfile their image comes from.
+    default: the current folder; `-` reads standard input, e.g. `helm template chart | initify
+    lint -`). Manifests are paired with the Dockerfile their image comes from.
 
     Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
     """
@@ -178,7 +181,7 @@ def lint(
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
     try:
         config_module.use_config_file(config_file)
-        result = lint_module.run(list(paths), options)
+        result = lint_module.run(list(paths), options, _read_stdin(paths), stdin_filename)
     except InputError as error:
         raise _fail(str(error))
     if not quiet:
@@ -203,6 +206,19 @@ def lint(
     sys.exit(1 if failing and not exit_zero else 0)
 
 
+def _read_stdin(paths: Tuple[str, ...]) -> Optional[str]:
+    """Standard input as text when `-` is among the paths (at most once)."""
+    if "-" not in paths:
+        return None
+    if paths.count("-") > 1:
+        raise _fail("-: standard input can be read only once")
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _fail(f"-: standard input is not UTF-8 text (byte {error.start})")
+
+
 @main.command(short_help="Rewrite Dockerfiles, scripts, manifests and compose files.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
@@ -212,6 +228,7 @@ def lint(
 @_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file for every file instead of the nearest one.")
+@click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader [default: read as its content looks].")
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -220,10 +237,12 @@ def fix(
     unsafe_fixes: bool,
     stopsignal_field: bool,
     config_file: Optional[str],
+    stdin_filename: Optional[str],
     **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
-    so the container starts and stops correctly, then report what could not be fixed.
+    so the container starts and stops correctly, then report what could not be fixed. `-` reads
+    standard input and prints the fixed text (fixes that need other files are left).
 
     Exit status: 0 nothing left at the fail level (--check/--diff: nothing to change), 1 findings
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
@@ -238,12 +257,15 @@ def fix(
         init=init,
         stopsignal_field=stopsignal_field,
     )
+    stdin_text = _read_stdin(paths)
+    if stdin_text is not None and len(paths) > 1:
+        raise _fail("-: standard input is fixed on its own, without other paths")
     try:
         from initify import config as config_module
 
         config_module.use_config_file(config_file)
-        plan = fix_module.plan(list(paths), options)
-        if not (show_diff or check):
+        plan = fix_module.plan(list(paths), options, stdin_text, stdin_filename)
+        if not (show_diff or check) and plan.stdin_path is None:
             fix_module.write(plan)
     except InputError as error:
         raise _fail(str(error))
@@ -252,28 +274,34 @@ def fix(
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
     changed = plan.changed()
+    printing = plan.stdin_path is not None and not (show_diff or check)
+    if printing:  # the fixed text alone goes to stdout, the report to stderr
+        sys.stdout.write(plan.files[plan.stdin_path].text)
+        sys.stdout.flush()
     if show_diff:
         sys.stdout.write(fix_module.diff(plan))
     for applied in plan.applied:
         verb = "would fix" if (show_diff or check) else "fixed"
         note = f" ({applied.fix.note})" if applied.fix.note else ""
         where = f"{applied.finding.path}:{applied.finding.line}"
-        click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff)
+        click.echo(f"{where}: {applied.finding.code} {verb}{note}", err=show_diff or printing)
+    unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
     if show_diff or check:
         if check and changed:
             for state in changed:
                 click.echo(f"would rewrite {state.display}")
-        sys.exit(1 if changed else 0)
+        if changed or unsafe:
+            click.echo(fix_module.check_summary(plan, unsafe), err=show_diff)
+        sys.exit(1 if changed or (check and unsafe) else 0)
     if plan.remaining:
-        sys.stdout.write(reporters.text(plan.remaining, colour=False, files=plan.checked))
-    unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
-    click.echo(f"{len(changed)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
-               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""))
+        click.echo(reporters.text(plan.remaining, colour=False, files=plan.checked), nl=False, err=printing)
+    click.echo(f"{len(changed)} file(s) {'fixed' if printing else 'rewritten'}, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
+               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""), err=printing)
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 
 @main.command(context_settings={"ignore_unknown_options": False}, short_help="Build an image (buildah/podman) with the fixes applied to a copy.")
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[CONTEXT] [-- ENGINE ARGS...]")
 @click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
 @click.option("--engine", type=click.Choice(["buildah", "podman"]), default="buildah", show_default=True)
@@ -284,8 +312,6 @@ def fix(
 def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool, target: Optional[str], build_args: Tuple[str, ...]) -> None:
     """Build an image with buildah or podman, with the fixes of `initify fix` applied to a
     temporary copy (your files are never changed), then check the built image's config.
-
-    Usage: initify build [OPTIONS] [CONTEXT] [-- ENGINE ARGS...]
 
     Exit status: 0 built as planned, 1 the built config differs from the plan, 2 bad input or a
     missing engine, the engine's status when the build fails, 130 on Ctrl-C.
@@ -338,8 +364,9 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
 def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], container: Optional[str], grace: Optional[float], startup: float) -> None:
     """Run IMAGE, stop it as docker or Kubernetes would, and report how it stopped.
 
-    Exit status: 0 it stopped on its own within the grace, 1 it had to be killed, 2 bad input or
-    the container could not be run.
+    Exit status: 0 every process exited by itself within the grace, PID 1 last; 1 it had to be
+    killed, or a process was still running when PID 1 exited (the PID namespace's end killed it);
+    2 bad input or the container could not be run.
     """
     from initify.image import runtime
     from initify.commands import verify as verify_module

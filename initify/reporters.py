@@ -16,6 +16,17 @@ _RESET = "\033[0m"
 _BOLD = "\033[1m"
 
 
+SAFE_MARK = "[*]"  # `initify fix` repairs it
+UNSAFE_MARK = "[~]"  # only `initify fix --unsafe-fixes` does (the fix changes behaviour; see the rule doc)
+
+
+def fix_mark(finding: Finding) -> str:
+    """The marker of a fixable finding: safe and unsafe fixes look different."""
+    if not finding.fixable:
+        return ""
+    return UNSAFE_MARK if finding.fix is not None and not finding.fix.safe else SAFE_MARK
+
+
 def text(findings: List[Finding], colour: bool = False, files: int = 0, summary_line: bool = True,
          show_fixes: bool = False) -> str:
     lines = []
@@ -25,7 +36,8 @@ def text(findings: List[Finding], colour: bool = False, files: int = 0, summary_
         if colour:
             location = f"{_BOLD}{location}{_RESET}"
             code = f"{_COLOURS[finding.severity]}{code}{_RESET}"
-        fix = " [*]" if finding.fixable else ""
+        mark = fix_mark(finding)
+        fix = f" {mark}" if mark else ""
         lines.append(f"{location} {code}{fix} {finding.message}")
         if show_fixes and finding.fix is not None:
             lines.extend(fix_lines(finding))
@@ -33,13 +45,16 @@ def text(findings: List[Finding], colour: bool = False, files: int = 0, summary_
         return "".join(line + "\n" for line in lines)
     counts = {level: sum(1 for f in findings if f.severity == level) for level in ("error", "warning", "info")}
     if findings:
-        fixable = sum(1 for f in findings if f.fixable)
+        safe = sum(1 for f in findings if fix_mark(f) == SAFE_MARK)
+        unsafe = sum(1 for f in findings if fix_mark(f) == UNSAFE_MARK)
         summary = (
             f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} file{'s' if files != 1 else ''} "
             f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info)"
         )
-        if fixable:
-            summary += f"; {fixable} marked [*] can be fixed with `initify fix`"
+        if safe:
+            summary += f"; {safe} marked {SAFE_MARK} can be fixed with `initify fix`"
+        if unsafe:
+            summary += f"; {unsafe} marked {UNSAFE_MARK} only with `initify fix --unsafe-fixes`"
     else:
         summary = f"All checks passed ({files} file{'s' if files != 1 else ''})."
     lines.append(summary)

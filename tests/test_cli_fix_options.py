@@ -35,7 +35,8 @@ def invoke(args: List[str]) -> Result:
 def setup(tmp_path: Path) -> Path:
     (tmp_path / "img").mkdir()
     (tmp_path / "img" / "Dockerfile").write_text(NGINX)
-    pod = tmp_path / "pod.yaml"
+    (tmp_path / "k8s").mkdir()
+    pod = tmp_path / "k8s" / "pod.yaml"  # not beside the Dockerfile: only --image pairs it
     pod.write_text(POD)
     return pod
 

@@ -59,10 +59,11 @@ def test_folder_finds_compose_files(tmp_path):
 def test_image_option_pairs(tmp_path):
     paths = write(tmp_path, {
         "app/Dockerfile": 'FROM fedora:40\nSTOPSIGNAL SIGRTMIN+3\nCMD ["/sbin/init"]\n',
-        "pod.yaml": workload("Pod", "containers:\n- name: web\n  image: ghcr.io/acme/web:1\n  tty: true\n"),
+        "k8s/pod.yaml": workload("Pod", "containers:\n- name: web\n  image: ghcr.io/acme/web:1\n  tty: true\n"),
     })
-    assert lint(paths["pod.yaml"]).exit_code == 0
-    result = lint("--image", f"ghcr.io/acme/web={paths['app/Dockerfile']}", "--select", "IN201", paths["pod.yaml"])
+    alone = lint(paths["k8s/pod.yaml"])  # no Dockerfile in its folder, the folder linted alone: unpaired
+    assert alone.exit_code == 0 and "judged without a Dockerfile (what the image sets is unknown): ghcr.io/acme/web:1" in alone.stderr
+    result = lint("--image", f"ghcr.io/acme/web={paths['app/Dockerfile']}", "--select", "IN201", paths["k8s/pod.yaml"])
     assert result.exit_code == 1 and "IN201" in result.stdout
 
 

@@ -72,13 +72,28 @@ def test_only_the_instruction_changes_crlf_bom_comments_and_no_final_newline(tmp
     assert final_commands(text.lstrip("\ufeff")) == [("CMD", True, ("python3", "app.py"))]
 
 
-def test_expansion_and_compound_need_unsafe_fixes(tmp_path):
+def test_expansion_of_one_program_is_a_safe_exec(tmp_path):
+    """Same program, same expanded arguments and environment: only the PID changes hands."""
     original = "FROM python:3.12-slim\nCMD gunicorn -b 0.0.0.0:$PORT app:app\n"
     text, result = fixed(tmp_path, original)
+    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "exec gunicorn -b 0.0.0.0:$PORT app:app"))], result.stdout
+    # Under a real /bin/sh both forms run the same argv with the same environment.
+    env = dict(os.environ, PORT="8123", MARK="m1")
+    script = 'printf "%s|" "$0" $PORT "$MARK"'
+    before = subprocess.run(["/bin/sh", "-c", f"sh -c '{script}' prog"], capture_output=True, text=True, env=env)
+    after = subprocess.run(["/bin/sh", "-c", f"exec sh -c '{script}' prog"], capture_output=True, text=True, env=env)
+    assert before.stdout == after.stdout == "prog|8123|m1|"
+
+
+@pytest.mark.parametrize("command", ["echo $GREETING", "$APP --serve", "a && b $X"])
+def test_builtin_expanded_program_and_compound_stay_unsafe(tmp_path, command):
+    original = f"FROM python:3.12-slim\nCMD {command}\n"
+    text, result = fixed(tmp_path, original, "--select", "IN101")
     assert text == original and result.returncode == 1
     assert "IN101" in result.stdout and "--unsafe-fixes" in result.stdout
-    text, result = fixed(tmp_path, original, "--unsafe-fixes")
-    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "exec gunicorn -b 0.0.0.0:$PORT app:app"))]
+
+
+def test_compound_needs_unsafe_fixes(tmp_path):
 
     text, _ = fixed(tmp_path, "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nCMD a && b | c\n", "--unsafe-fixes", "--ignore", "IN106")
     assert final_commands(text) == [("CMD", True, ("/bin/bash", "-o", "pipefail", "-c", "a && b | c"))]
@@ -99,22 +114,27 @@ def test_entrypoint_without_cmd_becomes_exec_form(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "value, expected, unsafe",
+    "value, expected",
     [
-        ('["python", "app.py",]', ("python", "app.py"), False),
-        ('["sleep", 10]', ("sleep", "10"), False),
-        ("['python', 'app.py']", ("python", "app.py"), True),
-        ("[python, app.py, --port, 80]", ("python", "app.py", "--port", "80"), True),
-        ("[ /usr/bin/app ,]", ("/usr/bin/app",), True),
+        ('["python", "app.py",]', ("python", "app.py")),
+        ('["sleep", 10]', ("sleep", "10")),
+        ("['python', 'app.py']", ("python", "app.py")),
+        ("[python, app.py, --port, 80]", ("python", "app.py", "--port", "80")),
+        ("[ /usr/bin/app ,]", ("/usr/bin/app",)),
     ],
 )
-def test_malformed_exec_form(tmp_path, value, expected, unsafe):
+def test_malformed_exec_form_is_a_safe_fix(tmp_path, value, expected):
+    """Safe: as written the line cannot run at all, so there is no behaviour to keep."""
     original = f"FROM python:3.12-slim\nCMD {value}\n"
     text, _ = fixed(tmp_path, original)
-    if unsafe:
-        assert text == original
-        text, _ = fixed(tmp_path, original, "--unsafe-fixes")
     assert final_commands(text) == [("CMD", True, expected)]
+
+
+@pytest.mark.parametrize("value", ["['python', 'app.py']", "[python, app.py]", '["python", "app.py",]'])
+def test_malformed_exec_form_cannot_run_as_written(value):
+    """What BuildKit runs for the malformed line, `/bin/sh -c TEXT`, fails: `[python,: not found`."""
+    run = subprocess.run(["/bin/sh", "-c", value], capture_output=True, text=True)
+    assert run.returncode == 127 and "[python,: not found" in run.stderr
 
 
 @pytest.mark.parametrize("value", ["[$APP, --serve]", "[app, 'x y']", "[app, --name {x}]", "[app, [x]]"])
@@ -132,6 +152,15 @@ def test_malformed_trailing_comment_moves_above(tmp_path):
 def test_systemd_gets_stopsignal_before_the_command(tmp_path):
     text, _ = fixed(tmp_path, "FROM fedora:40\nrun dnf -y install systemd\n\tcmd [\"/sbin/init\"]\n")
     assert text == "FROM fedora:40\nrun dnf -y install systemd\n\tstopsignal SIGRTMIN+3\n\tcmd [\"/sbin/init\"]\n"
+    assert [c.value for c in buildkit.parse_string(text) if c.cmd.upper() == "STOPSIGNAL"] == [("SIGRTMIN+3",)]
+
+
+def test_stopsignal_goes_above_the_comment_block_of_the_command(tmp_path):
+    original = ("FROM fedora:40\nRUN dnf -y install systemd\n# not this one\n\n"
+                "# boot systemd\n# initify: ignore=IN106\nCMD [\"/sbin/init\"]\n")
+    text, _ = fixed(tmp_path, original)
+    assert text == original.replace("\n\n# boot", "\n\nSTOPSIGNAL SIGRTMIN+3\n# boot")
+    # The suppression comment still applies to CMD, not to the new STOPSIGNAL.
     assert [c.value for c in buildkit.parse_string(text) if c.cmd.upper() == "STOPSIGNAL"] == [("SIGRTMIN+3",)]
 
 
@@ -321,3 +350,22 @@ def test_json_fixable_follows_the_fix(tmp_path):
     result = run_cli("lint", "--format", "json", "Dockerfile", cwd=tmp_path)
     found = {f["code"]: f["fixable"] for f in json.loads(result.stdout)}
     assert found == {"IN101": True, "IN106": False}
+
+
+@pytest.mark.parametrize("name", [".dockerignore", ".containerignore", "Dockerfile.dockerignore"])
+def test_allow_list_ignore_file_gets_the_injected_init(tmp_path, name):
+    """An allow-list (`*`, then `!file`) would keep .initify/initify-init out of the build."""
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / name).write_bytes(b"# only what the image needs\r\n*\r\n!app.py\r\n!Dockerfile")
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCOPY app.py /app.py\nCMD [\"sh\", \"-c\", \"python /app.py; echo\"]\n",
+                         "--unsafe-fixes", "--init", "python")
+    assert "IN106 fixed" in result.stdout, result.stdout + result.stderr
+    assert (tmp_path / ".initify" / "initify-init").is_file()
+    assert (tmp_path / name).read_bytes() == b"# only what the image needs\r\n*\r\n!app.py\r\n!Dockerfile\r\n!.initify/initify-init\r\n"
+
+
+def test_ignore_file_that_keeps_the_init_is_left_alone(tmp_path):
+    (tmp_path / ".dockerignore").write_text("*.log\n.git\n")
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCMD [\"sh\", \"-c\", \"python /app.py; echo\"]\n", "--unsafe-fixes", "--init", "python")
+    assert "IN106 fixed" in result.stdout
+    assert (tmp_path / ".dockerignore").read_text() == "*.log\n.git\n"

@@ -73,3 +73,20 @@ def test_the_original_image_ignores_sigterm(images):
         assert status is None and "app: handled SIGTERM" not in container.output()
         container.signal("KILL")
         assert container.wait(60) == 128 + 9
+
+
+def test_an_allow_list_dockerignore_lets_the_injected_init_into_the_build(tmp_path):
+    """buildah honours `.dockerignore`; without the `!` line the COPY of the init would fail."""
+    base = imagekit.require_base_image()
+    (tmp_path / "app.py").write_text(imagekit.APP)
+    (tmp_path / ".dockerignore").write_text("*\n!app.py\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nCOPY app.py /app.py\nCMD [\"sh\", \"-c\", \"python3 /app.py; echo done\"]\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "initify", "fix", "--unsafe-fixes", "--init", "python", "."],
+                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert "IN106 fixed" in result.stdout, result.stdout + result.stderr
+    image = imagekit.build_image(tmp_path, "localhost/initify-test-fix:allow-list")
+    try:
+        assert imagekit.image_config(image)["Entrypoint"] == ["/usr/local/bin/initify-init", "--"]
+    finally:
+        imagekit.remove_image(image)

@@ -53,9 +53,23 @@ def test_single_app_container_pairs_automatically(tmp_path):
     assert result.notes == []
 
 
-def test_without_the_dockerfile_nothing_is_paired(tmp_path):
+def test_a_manifest_linted_alone_pairs_with_the_dockerfile_beside_it_on_disk(tmp_path):
+    """pre-commit passes only the changed manifest: it is judged as with --all-files."""
     paths = write(tmp_path, {"Dockerfile": TINI, "pod.yaml": workload("Pod", COMMAND_DROPS_TINI)})
-    assert run([paths["pod.yaml"]], select=["IN206"]).findings == []
+    alone = run([paths["pod.yaml"]], select=["IN206"])
+    both = run([paths["Dockerfile"], paths["pod.yaml"]], select=["IN206"])
+    assert [(f.code, f.line, f.message) for f in alone.findings] == [(f.code, f.line, f.message) for f in both.findings]
+    assert [f.code for f in alone.findings] == ["IN206"] and alone.notes == []
+
+
+def test_without_a_dockerfile_one_note_lists_the_images_judged_alone(tmp_path):
+    paths = write(tmp_path, {"pod.yaml": workload("Pod", COMMAND_DROPS_TINI),
+                             "other/pod.yaml": workload("Pod", COMMAND_DROPS_TINI.replace("api:1.0", "worker:2"))})
+    result = run([str(tmp_path)], select=["IN206"])
+    assert result.findings == []
+    assert len(result.notes) == 1
+    assert "2 image(s) judged without a Dockerfile" in result.notes[0]
+    assert "ghcr.io/acme/api:1.0, ghcr.io/acme/worker:2" in result.notes[0]
 
 
 def test_two_application_images_are_ambiguous(tmp_path):
@@ -68,7 +82,8 @@ def test_explicit_image_resolves_the_ambiguity(tmp_path):
     folder = DATA / "two-apps"
     result = run([str(folder)], images={"acme/api": str(folder / "Dockerfile")}, select=["IN206"])
     assert [(f.code, f.line) for f in result.findings] == [("IN206", 9)]
-    assert result.notes == []
+    assert len(result.notes) == 1 and "1 image(s) judged without a Dockerfile" in result.notes[0]
+    assert "envoyproxy/envoy" in result.notes[0] and "acme/api" not in result.notes[0]
 
 
 def test_explicit_image_need_not_be_linted(tmp_path):

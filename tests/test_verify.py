@@ -42,6 +42,31 @@ ZOMBIE_MAKER = textwrap.dedent("""\
 """)
 
 
+# PID 1 starts a worker, and on SIGTERM exits at once, leaving the worker to the namespace's end.
+ABANDONER = textwrap.dedent("""\
+    import signal, subprocess, sys, time
+    worker = subprocess.Popen(["sleep", "1000"])
+    signal.signal(signal.SIGTERM, lambda n, f: sys.exit(0))
+    print("abandoner: started sleep", flush=True)
+    while True:
+        time.sleep(0.1)
+""")
+
+# PID 1 forwards SIGTERM to its worker, waits for it, then exits: every process ends by itself.
+FORWARDER = textwrap.dedent("""\
+    import signal, subprocess, sys, time
+    worker = subprocess.Popen(["sleep", "1000"])
+    def stop(n, f):
+        worker.terminate()
+        worker.wait()
+        print("forwarder: worker stopped", flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        time.sleep(0.1)
+""")
+
+
 def initify(*args):
     return subprocess.run([sys.executable, "-m", "initify"] + list(args), capture_output=True, text=True, timeout=120)
 
@@ -60,7 +85,11 @@ def images(tmp_path_factory):
     (context / "app.py").write_text((SAMPLES / "python-shell-form" / "app.py").read_text())
     (context / "zombie.py").write_text(ZOMBIE_MAKER)
     (context / "reporter.py").write_text(REPORTER)
+    (context / "abandoner.py").write_text(ABANDONER)
+    (context / "forwarder.py").write_text(FORWARDER)
     variants = {
+        "abandoner": 'CMD ["python3", "/abandoner.py"]\n',
+        "forwarder": 'CMD ["python3", "/forwarder.py"]\n',
         "shell-form": "CMD python3 /app.py\n",
         "exec-form": 'CMD ["python3", "/app.py"]\n',
         "quit-signal": 'STOPSIGNAL SIGQUIT\nCMD ["python3", "/reporter.py"]\n',
@@ -70,7 +99,7 @@ def images(tmp_path_factory):
     try:
         for name, tail in variants.items():
             dockerfile = context / ("Dockerfile." + name)
-            dockerfile.write_text("FROM %s\nCOPY app.py zombie.py reporter.py /\n%s" % (base, tail))
+            dockerfile.write_text("FROM %s\nCOPY app.py zombie.py reporter.py abandoner.py forwarder.py /\n%s" % (base, tail))
             built[name] = imagekit.build_image(context, "localhost/initify-test-verify:" + name, dockerfile)
         yield built
     finally:
@@ -123,6 +152,61 @@ def test_kubernetes_sends_the_manifest_stop_signal_and_grace(images, tmp_path):
     assert "stop signal:   SIGUSR1 (lifecycle.stopSignal)" in result.stdout, result.stderr
     assert "exit status:   10\n" in result.stdout
     assert "within the 3 s grace" in result.stdout
+
+
+def test_a_worker_left_to_the_namespace_end_is_not_a_clean_stop(images):
+    result = initify("verify", images["abandoner"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "exit status:   0\n" in result.stdout  # PID 1 itself exited 0 in time
+    assert "NOT CLEAN: PID 1 exited within the 3 s grace, but 1 other process(es)" in result.stdout
+    assert "python3 (PID 1): exited with status 0" in result.stdout
+    assert "sleep: killed (SIGKILL) when PID 1 exited and the PID namespace ended" in result.stdout
+    assert "  | abandoner: started sleep" in result.stdout  # the container's last output lines
+
+
+def test_without_exit_events_proc_snapshots_still_catch_the_worker(images):
+    """In a network namespace of its own the kernel's process connector is out of reach: verify
+    falls back to /proc and says so."""
+    result = subprocess.run(["unshare", "--net", sys.executable, "-m", "initify", "verify", images["abandoner"],
+                             "--runtime", "runc", "--grace", GRACE, "--startup", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "from /proc snapshots: the kernel's exit events were not available" in result.stdout
+    assert "sleep: still running just before PID 1 exited: killed when the PID namespace ended" in result.stdout
+
+
+def test_a_worker_stopped_by_pid1_before_it_exits_is_clean(images):
+    result = initify("verify", images["forwarder"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stopped on its own within the 3 s grace" in result.stdout
+    assert "sleep: ended by SIGTERM" in result.stdout
+    assert "  | forwarder: worker stopped" in result.stdout
+
+
+def test_processes_still_running_at_the_grace_end_are_listed(images):
+    result = initify("verify", images["shell-form"], "--runtime", "runc", "--grace", GRACE, "--startup", "1")
+    assert result.returncode == 1
+    assert "(PID 1): still running when the grace ran out: SIGKILLed" in result.stdout, result.stdout
+
+
+def test_a_pre_stop_command_missing_from_the_image_is_explained(images, tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(textwrap.dedent("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: app}
+        spec:
+          terminationGracePeriodSeconds: 3
+          containers:
+            - name: app
+              image: example.com/app:1
+              lifecycle:
+                preStop:
+                  exec:
+                    command: ["no-such-kill", "-TERM", "1"]
+    """))
+    result = initify("verify", images["exec-form"], "--runtime", "runc", "--as", "kubernetes", "--manifest", str(manifest), "--startup", "1")
+    assert "preStop:       no-such-kill -TERM 1 (exit 255: the command could not be started" in result.stdout, result.stdout + result.stderr
+    assert "no-such-kill" in result.stdout.split("could not be started", 1)[1]
 
 
 def test_zombies_in_the_pid_namespace_are_counted(images):

@@ -27,8 +27,8 @@ from initify.knowledge import loader as knowledge
 from initify.image import runtime
 from initify.knowledge import signals
 from initify.errors import InputError
+from initify.dockerfile.ignore import IGNORE_FILES, ignore_file as find_ignore_file, ignored, read_ignore
 
-IGNORE_FILES = (".containerignore", ".dockerignore")
 _STEP = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _PYTHON3 = ("usr/bin/python3", "usr/local/bin/python3", "bin/python3")
 _PACKAGE_MANAGERS = (("apt", "usr/bin/apt-get"), ("apk", "sbin/apk"), ("microdnf", "usr/bin/microdnf"), ("dnf", "usr/bin/dnf"), ("yum", "usr/bin/yum"))
@@ -136,58 +136,6 @@ def choose_init(requested: str, probe: BaseProbe) -> Tuple[str, str]:
     if probe.package_manager is not None:
         return "tini", f"{probe.image} has no python3; tini from {probe.package_manager}"
     return "none", f"{probe.image} has neither python3 nor a known package manager"
-
-
-# --- .dockerignore ---------------------------------------------------------------------------
-
-
-def read_ignore(path: str) -> List[Tuple[bool, str]]:
-    """(exclude, pattern) per line: `!` lines re-include; comments and blanks skipped."""
-    rules: List[Tuple[bool, str]] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            exclude = not line.startswith("!")
-            pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-            if pattern and pattern != ".":
-                rules.append((exclude, pattern))
-    return rules
-
-
-def _pattern_regex(pattern: str) -> str:
-    """Go's filepath.Match syntax (`*`, `?`, `[...]`) plus Docker's `**`, as a regular expression."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-            continue
-        if pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-            continue
-        if char == "[" and "]" in pattern[i + 1:]:
-            end = pattern.index("]", i + 1)
-            out, i = out + "[" + pattern[i + 1:end].replace("\\", "\\\\") + "]", end + 1
-            continue
-        out += "[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char)
-        i += 1
-    return out
-
-
-def _match(pattern: str, relative: str) -> bool:
-    """Does the pattern match the path or one of its parent folders?"""
-    return re.fullmatch(_pattern_regex(pattern) + "(?:/.*)?", relative) is not None
-
-
-def ignored(rules: List[Tuple[bool, str]], relative: str) -> bool:
-    result = False
-    for exclude, pattern in rules:
-        if _match(pattern, relative):
-            result = exclude
-    return result
 
 
 def copy_context(source: str, destination: str, rules: List[Tuple[bool, str]]) -> None:
@@ -334,7 +282,7 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     workdir = tempfile.mkdtemp(prefix="initify-build-")
     try:
         copy = os.path.join(workdir, "context")
-        ignore_file = next((os.path.join(context, n) for n in IGNORE_FILES if os.path.isfile(os.path.join(context, n))), None)
+        ignore_file = find_ignore_file(context)
         # buildah also reads <Dockerfile>.dockerignore next to -f; the copy keeps the context's one.
         copy_context(context, copy, read_ignore(ignore_file) if ignore_file else [])
         for path, content in files.items():

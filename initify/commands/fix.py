@@ -62,6 +62,7 @@ class Plan:
     notes: List[str] = field(default_factory=list)
     checked: int = 0
     fail_level: str = "warning"
+    stdin_path: Optional[str] = None  # `fix -`: the one file fixes may change (absolute pseudo path)
 
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
@@ -124,6 +125,9 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
     owners: Dict[int, Tuple[engine.Finding, engine.Fix]] = {}
     remaining: List[engine.Finding] = []
     file_edits: List[Tuple[engine.Finding, engine.Fix]] = []
+    if plan.stdin_path is not None:  # `fix -` prints one text: a fix that needs other files is left
+        findings = [f if f.fix is None or all(os.path.abspath(e.path) == plan.stdin_path for e in f.fix.edits)
+                    else engine.Finding(**{**f.as_dict(), "fixable": False, "fix": None}) for f in findings]
     usable = [f for f in findings if f.fix is not None and (f.fix.safe or options.unsafe_fixes)]
     others_pending = any(not f.fix.after_others and not _already_applied(plan, f.fix) for f in usable if f.fix is not None)
     for finding in engine.sort_findings(findings):
@@ -145,7 +149,8 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
         for edit in fix.edits:
             if not edit.whole_file:
                 continue
-            display = os.path.join(os.path.dirname(state.display), os.path.relpath(edit.path, os.path.dirname(state.path)))
+            # As lint prints paths: relative to the working directory (absolute if the user named it so).
+            display = edit.path if os.path.isabs(state.display) else os.path.relpath(edit.path)
             target = _state(plan, edit.path, display, state.root)
             modified = target.text != (target.original if target.original is not None else "")
             if modified and target.text != edit.text:
@@ -275,21 +280,38 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
         else:
             remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
         plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
-    plan.notes.extend(note for note in paired.notes if note not in plan.notes)
+    plan.notes.extend(note for note in paired.notes + [paired.unpaired_note() or ""] if note and note not in plan.notes)
 
 
 Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]
 _PLANNERS: Dict[str, Planner] = {discover.DOCKERFILE: _plan_dockerfile}
 
 
-def plan(paths: Sequence[str], options: FixOptions) -> Plan:
-    """Plan every fix for every file under `paths`; raises InputError before anything is written."""
+def plan(paths: Sequence[str], options: FixOptions, stdin_text: Optional[str] = None,
+         stdin_filename: Optional[str] = None) -> Plan:
+    """Plan every fix for every file under `paths` (`-`: `stdin_text`, named `stdin_filename`,
+    whose fixes may change only that text); raises InputError before anything is written."""
     result = Plan()
     levels = []
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
-    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds))
+    on_disk = [path for path in paths if path != discover.STDIN]
+    charts: List[str] = []
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds, charts))
+    result.notes.extend(discover.chart_note(chart, "fix") for chart in charts)
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
+    if discover.STDIN in paths:
+        name = stdin_filename or discover.STDIN
+        key = os.path.abspath(name)
+        text = stdin_text or ""
+        result.files[key] = FileState(key, name, text, text, os.path.dirname(key))
+        result.stdin_path = key
+        selection = selection_for(name, options, config_module.find_config(name if stdin_filename else os.getcwd()))
+        kind = discover.stdin_kind(text, stdin_filename)
+        if kind in yaml_kinds:
+            yaml_entries.append((name, kind, selection))
+        else:
+            _plan_dockerfile(result, name, options, selection)
     for path in files:
         config = config_module.find_config(path)
         if config.fail_level:
@@ -312,6 +334,18 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
 # --------------------------------------------------------------------------------------------
 # Output and writing
 # --------------------------------------------------------------------------------------------
+
+
+def check_summary(plan_: Plan, unsafe: List[engine.Finding]) -> str:
+    """The last line of `fix --check`/`--diff`: what would change, and which fixes only
+    `--unsafe-fixes` applies (so "nothing to rewrite" never reads as "nothing to fix")."""
+    changed = plan_.changed()
+    line = f"{len(changed)} file(s) would be rewritten, {len(plan_.applied)} fix(es) would be applied"
+    if unsafe:
+        where = ", ".join(f"{f.path}:{f.line} {f.code}" for f in unsafe)
+        only = "only " if not changed else ""
+        line += f"; {only}{len(unsafe)} unsafe fix(es) left, applied with --unsafe-fixes: {where}"
+    return line
 
 
 def _diff_lines(lines: List[str]) -> List[str]:

@@ -14,11 +14,19 @@ if TYPE_CHECKING:
     from initify.dockerfile.facts import ImageFacts
 
 
-def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result) -> Optional["ImageFacts"]:
-    """Lint one Dockerfile; return its facts (for pairing with manifests) or None."""
+def lint_dockerfile(path: str, options: Options, selection: engine.Selection, result: Result,
+                    text: Optional[str] = None) -> Optional["ImageFacts"]:
+    """Lint one Dockerfile (read from `path`, or `text` read from standard input and named
+    `path`); return its facts (for pairing with manifests) or None."""
     from initify.dockerfile import parser as dockerfile_module
     from initify.dockerfile.findings import image_findings
 
+    if text is not None:
+        result.files += 1
+        context = options.context or (os.path.dirname(os.path.abspath(path)) if path != discover.STDIN else None)
+        facts, found = image_findings(dockerfile_module.parse(text, path), options, selection, context)
+        result.findings.extend(found)
+        return facts
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
     if path.endswith(dockerfile_module.TEMPLATE_SUFFIXES) and dockerfile_module.template_text(path):
         result.notes.append(template_note)
@@ -36,13 +44,60 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
     return facts
 
 
-def run(paths: Sequence[str], options: Options) -> Result:
-    """Lint every file under `paths`. Raises InputError on unreadable or unparsable input."""
+def beside_named_dockerfiles(paths: Sequence[str], linted: Sequence[str]) -> List[str]:
+    """YAML files under the folder of each Dockerfile named on the command line that this run
+    does not lint already: a changed Dockerfile changes what its manifests do, so pre-commit's
+    `--files Dockerfile` must judge them too (the caller keeps only those paired with it)."""
+    seen = {os.path.abspath(path) for path in linted}
+    found: List[str] = []
+    for path in paths:
+        if not os.path.isfile(path) or discover.kind_of(path) != discover.DOCKERFILE:
+            continue
+        folder = os.path.dirname(path) or "."
+        for candidate in discover.discover([folder], [discover.MANIFEST, discover.COMPOSE]):
+            candidate = os.path.normpath(candidate)
+            if os.path.abspath(candidate) not in seen:
+                seen.add(os.path.abspath(candidate))
+                found.append(candidate)
+    return found
+
+
+def _read_stream(path: str) -> str:
+    """A named pipe or device (`/dev/stdin`), read once: it cannot be sniffed, then read again."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+
+
+def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None,
+        stdin_filename: Optional[str] = None) -> Result:
+    """Lint every file under `paths` (`-`: `stdin_text`, read as `stdin_filename` says or as its
+    content looks). Raises InputError on unreadable or unparsable input."""
     result = Result()
-    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE]))
+    charts: List[str] = []
+    streams = [(stdin_filename or discover.STDIN, stdin_text or "", stdin_filename)] if discover.STDIN in paths else []
+    streams += [(path, _read_stream(path), None) for path in paths if discover.is_stream(path)]
+    on_disk = [path for path in paths if path != discover.STDIN and not discover.is_stream(path)]
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], charts))
+    result.notes.extend(discover.chart_note(chart) for chart in charts)
     levels = []
     images: Dict[str, Optional["ImageFacts"]] = {}  # absolute Dockerfile path -> facts
     yaml_files: List[Tuple[str, str, engine.Selection]] = []
+    texts: Dict[str, str] = {}
+    for name, text, given_name in streams:  # standard input, /dev/stdin, a pipe: read once
+        selection = selection_for(name, options, config_module.find_config(name if given_name or name != discover.STDIN else os.getcwd()))
+        kind = discover.stdin_kind(text, given_name or (name if name != discover.STDIN else None))
+        if kind == discover.DOCKERFILE:
+            images[os.path.abspath(name)] = lint_dockerfile(name, options, selection, result, text)
+        else:
+            texts[name] = text
+            yaml_files.append((name, kind, selection))
     for path in files:
         config = config_module.find_config(path)
         if config.fail_level:
@@ -53,10 +108,13 @@ def run(paths: Sequence[str], options: Options) -> Result:
             images[os.path.abspath(path)] = lint_dockerfile(path, options, selection, result)
         else:
             yaml_files.append((path, kind, selection))
-    if yaml_files:
+    beside = [(path, discover.kind_of(path), selection_for(path, options, config_module.find_config(path)))
+              for path in beside_named_dockerfiles(paths, files)]
+    if yaml_files or beside:
         from initify.kubernetes import findings as yaml_findings
 
-        yaml_findings.lint_yaml_files(yaml_files, images, options, result)
+        changed = {os.path.abspath(path) for path in paths if os.path.abspath(path) in images}
+        yaml_findings.lint_yaml_files(yaml_files, images, options, result, beside, changed, texts)
     if options.fail_level:
         result.fail_level = options.fail_level
     elif levels:

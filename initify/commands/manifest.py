@@ -75,7 +75,7 @@ def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str]:
     """(the signal PID 1 needs, why); (None, why) when the runtime default SIGTERM is right."""
     pid1 = facts.pid1
     if is_systemd(pid1):
-        return "SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it isolates rescue.target)"
+        return "SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it re-executes itself, daemon-reexec)"
     if facts.stopsignal is not None and facts.stopsignal.name:
         return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
     known = knowledge.load()

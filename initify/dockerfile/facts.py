@@ -622,6 +622,20 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
     return words[1:] or None
 
 
+def _bash_lone_command(argv: List[str], text: str) -> Optional[List[str]]:
+    """The program bash execs for a shell-form command under `SHELL ["/bin/bash", "-c"]`.
+
+    `bash -c 'python app.py'` runs a lone simple command (no list, redirection or builtin) with
+    exec, without forking, so the program takes PID 1 (bash's "one-shot" optimisation; dash and
+    busybox sh fork instead). Only the Dockerfile's SHELL is trusted here: the real /bin/sh of
+    the base image is not known."""
+    from initify.dockerfile import shell
+
+    if os.path.basename(argv[0]) != "bash":
+        return None
+    return shell.exec_argv(text)
+
+
 def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
     kb = knowledge.load()
     steps: List[Step] = []
@@ -652,6 +666,8 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             analysis = _analyse(text)
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
             target = _exec_target(analysis, argv[index + 2:])
+            if target is None and not from_exec_form:
+                target = _bash_lone_command(argv, text)
             if target is None:
                 break
             steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)

@@ -70,7 +70,9 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
     """The exec form of a shell-form CMD/ENTRYPOINT, or None when there is no sensible one.
 
     Plain words become their exact argv (safe). Text that needs the shell for expansion becomes
-    `[SHELL..., "exec TEXT"]`, a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
+    `[SHELL..., "exec TEXT"]` (safe: the same program with the same arguments, environment and
+    redirections, only now it takes the shell's place; unsafe when the program is a shell builtin
+    or itself an expansion), a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
     in front, IN106). `keep_ignoring_args` keeps a shell-form ENTRYPOINT's meaning of ignoring
     CMD and `docker run` arguments: the text stays in a `sh -c` script (with `exec`).
     """
@@ -94,11 +96,19 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
         return None
     if kind == "expansion":
         edit = command_edit(path, command.instruction, prefix + [exec_text])
-        return Fix((edit,), False, "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
+        return Fix((edit,), _plain_program(text), "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
     if kind == "compound":
         edit = command_edit(path, command.instruction, prefix + [text])
         return Fix((edit,), False, "compound command: kept `sh -c`; it needs an init in front (IN106)") if edit else None
     return None
+
+
+def _plain_program(text: str) -> bool:
+    """Whether `exec TEXT` runs the program TEXT names: a literal name that is no builtin."""
+    words = shell._scan_command(text[5:] if text.startswith("exec ") else text, allow_parameters=True)
+    if not words or words[0].has_expansion:
+        return False
+    return words[0].value not in shell.SHELL_BUILTINS and words[0].value not in shell.RESERVED_WORDS
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,8 +136,11 @@ def _bare_words(text: str) -> Optional[List[str]]:
 
 
 def malformed_fix(path: str, command: Command) -> Optional[Fix]:
-    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]` (safe), `['a', 'b']` and
-    `[a, b]` (unsafe: the quotes are guessed)."""
+    """Repair `["a", "b"] # note`, `["a",]`, `["sleep", 1]`, `['a', 'b']` and `[a, b]`.
+
+    All safe: as written the runtime hands the text to `/bin/sh -c`, whose first word
+    (`[python,`, `["a",`) names no program, so the container cannot start at all; the repaired
+    array is the only command it can have meant. The note says when the quotes were guessed."""
     if command.form != MALFORMED:
         return None
     text = command.text.strip()
@@ -137,7 +150,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         text, comment = match.group(1).rstrip(), match.group(2)
     text = _TRAILING_COMMA.sub("]", text)
     argv: Optional[List[str]] = None
-    safe = True
+    guessed = False
     try:
         value = json.loads(text)
         if isinstance(value, list) and all(isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
@@ -148,9 +161,9 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             value = None
         if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-            argv, safe = list(value), False
+            argv, guessed = list(value), True
         else:
-            argv, safe = _bare_words(text), False
+            argv, guessed = _bare_words(text), True
     if not argv:
         return None
     edit = command_edit(path, command.instruction, argv)
@@ -160,7 +173,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         indent = re.match(r"[ \t]*", _first_line(command.instruction.raw))
         ending = line_ending(command.instruction.raw) or "\n"
         edit = Edit(edit.path, edit.start_line, edit.end_line, (indent.group(0) if indent else "") + comment + ending + edit.text)
-    return Fix((edit,), safe, "rewrote as a JSON string array" + ("" if safe else " (quotes guessed)"))
+    return Fix((edit,), True, "rewrote as a JSON string array" + (" (quotes guessed)" if guessed else ""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,6 +211,18 @@ def _insertion_point(facts: ImageFacts) -> Tuple[Optional[Instruction], bool]:
     return last, False
 
 
+def _above_attached_comments(facts: ImageFacts, anchor: Instruction) -> int:
+    """The first line of the comment block right above `anchor` (no blank line between), or the
+    anchor's own line: a comment such as `# start the app` belongs to its instruction, so a new
+    line goes above it, never between them."""
+    comment_lines = {line for line, _ in facts.dockerfile.comments}
+    previous_end = max((i.end_line for i in facts.dockerfile.instructions if i.end_line < anchor.start_line), default=0)
+    line = anchor.start_line
+    while line - 1 > previous_end and line - 1 in comment_lines:
+        line -= 1
+    return line
+
+
 def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Optional[Fix]:
     """Replace the effective STOPSIGNAL's value, or insert `STOPSIGNAL signal`."""
     current = facts.stopsignal
@@ -213,7 +238,8 @@ def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Opti
     newline = facts.dockerfile.newline
     line = f"{indent}{keyword} {signal}"
     if before:
-        edit = Edit(path, anchor.start_line, anchor.start_line - 1, line + newline)
+        at = _above_attached_comments(facts, anchor)
+        edit = Edit(path, at, at - 1, line + newline)
     else:
         ending = line_ending(anchor.raw)
         text = anchor.raw + (line + ending if ending else newline + line)
@@ -286,6 +312,34 @@ def _line(anchor: Instruction, keyword: str, value: str) -> str:
     return f"{indent}{word} {value}"
 
 
+def _reinclude_init(facts: ImageFacts) -> List[Edit]:
+    """A `!.initify/initify-init` line for each ignore file that would keep the init out of the
+    build: an allow-list (`*`, then `!app.py`...) excludes every file it does not name, and the
+    build would then fail at `COPY .initify/initify-init`. `.containerignore` and `.dockerignore`
+    in the context and `<Dockerfile>.dockerignore` beside it are all checked (engines differ in
+    which one they read)."""
+    import os
+
+    from initify.dockerfile import ignore
+
+    assert facts.context_dir is not None
+    candidates = [os.path.join(facts.context_dir, name) for name in ignore.IGNORE_FILES]
+    if facts.dockerfile.path:
+        candidates.append(os.path.abspath(facts.dockerfile.path) + ".dockerignore")
+    edits = []
+    for candidate in candidates:
+        if not os.path.isfile(candidate):
+            continue
+        with open(candidate, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+            text = handle.read()
+        if not ignore.ignored(ignore.parse_ignore(text), INIT_IN_CONTEXT):
+            continue
+        newline = "\r\n" if "\r\n" in text else "\n"
+        separator = "" if not text or text.endswith("\n") else newline
+        edits.append(Edit(candidate, text=f"{text}{separator}!{INIT_IN_CONTEXT}{newline}", whole_file=True))
+    return edits
+
+
 def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
     """Put an init in front of the command as the ENTRYPOINT (always unsafe: it changes the image)."""
     import os
@@ -304,6 +358,7 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
             source = handle.read()
         context_file = os.path.join(facts.context_dir, *INIT_IN_CONTEXT.split("/"))
         edits.append(Edit(context_file, text=source, whole_file=True, mode=0o755))
+        edits.extend(_reinclude_init(facts))
         prepare = ("COPY", f"--chmod=0755 {INIT_IN_CONTEXT} {INIT_IN_IMAGE}")
         front = [INIT_IN_IMAGE] + _rewrite_options(facts) + ["--"]
     else:

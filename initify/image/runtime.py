@@ -93,11 +93,28 @@ def process_state(pid: int) -> str:
         return ""
 
 
-def processes_in_pid_namespace(pid: int) -> Dict[int, str]:
-    """Host pid -> state letter of every process in pid's PID namespace."""
+def pid_namespace(pid: int) -> str:
+    """The PID namespace of a host process (`pid:[4026532...]`), '' when it is gone."""
     try:
-        namespace = os.readlink(f"/proc/{pid}/ns/pid")
+        return os.readlink(f"/proc/{pid}/ns/pid")
     except OSError:
+        return ""
+
+
+def process_name(pid: int) -> str:
+    """The command name of a host process (/proc/PID/comm), '' when it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
+def processes_in_pid_namespace(pid: int, namespace: str = "") -> Dict[int, str]:
+    """Host pid -> state letter of every process in pid's PID namespace (or in `namespace`, which
+    outlives its PID 1)."""
+    namespace = namespace or pid_namespace(pid)
+    if not namespace:
         return {}
     found: Dict[int, str] = {}
     for entry in os.listdir("/proc"):
@@ -141,6 +158,8 @@ class Container:
     def kill(self, signal: str) -> bool:
         """Send a signal to PID 1; whether the runtime did."""
         raise NotImplementedError
+
+    exec_output = ""  # what the last exec (and the runtime running it) printed
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
         """Run argv inside the container; its exit status, None when it ran past timeout."""
@@ -238,15 +257,21 @@ class RuncContainer(Container):
         return result.returncode == 0
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
+        """`runc exec`: its status is the command's, or 255 when runc cannot start it (no such
+        executable in the image...); what it printed is kept in `exec_output`, not in the
+        container's output (the kubelet does not log hooks there either)."""
         assert self.bundle is not None
-        with open(self.bundle / "stdout", "ab") as out, open(self.bundle / "stderr", "ab") as err:
-            process = subprocess.Popen([self.runc, "exec", self.id] + argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-            try:
-                return process.wait(max(timeout, 0.0))
-            except subprocess.TimeoutExpired:
-                process.kill()  # the runc client; the process inside dies with the container
-                process.wait()
-                return None
+        process = subprocess.Popen([self.runc, "exec", self.id] + argv, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            out, _ = process.communicate(timeout=max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            process.kill()  # the runc client; the process inside dies with the container
+            out, _ = process.communicate()
+            self.exec_output = out.decode("utf-8", "replace")
+            return None
+        self.exec_output = out.decode("utf-8", "replace")
+        return process.returncode
 
     def wait(self, timeout: float) -> Optional[int]:
         assert self.process is not None
@@ -319,9 +344,11 @@ class PodmanContainer(Container):
 
     def exec(self, argv: List[str], timeout: float) -> Optional[int]:
         try:
-            return subprocess.run([self.podman, "exec", self.id] + argv, capture_output=True, timeout=max(timeout, 0.0)).returncode
+            result = subprocess.run([self.podman, "exec", self.id] + argv, capture_output=True, timeout=max(timeout, 0.0))
         except subprocess.TimeoutExpired:
             return None
+        self.exec_output = (result.stdout + result.stderr).decode("utf-8", "replace")
+        return result.returncode
 
     def wait(self, timeout: float) -> Optional[int]:
         deadline = time.monotonic() + timeout

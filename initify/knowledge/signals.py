@@ -29,6 +29,20 @@ for _name, _number in STANDARD.items():
 UNCATCHABLE = frozenset({"SIGKILL", "SIGSTOP"})
 
 
+def launcher_problem(program: str) -> str:
+    """Why a package-manager launcher as PID 1 loses the stop signal, in words true for it.
+
+    npm does forward SIGTERM, but to the `sh -c` it runs the package script with; dash (Debian's
+    /bin/sh) does not pass it on to node. The other launchers are described without that claim."""
+    name = program.rsplit("/", 1)[-1]
+    if name in ("npm", "npx"):
+        return (f"{name} forwards SIGTERM to the `sh -c` that runs the package script, but that shell (dash on "
+                f"Debian) does not forward it to node, and nothing reaps orphaned children; run "
+                f"`node server.js` directly (with a SIGTERM handler) or put an init in front")
+    return (f"{name} runs the program as a child and does not forward SIGTERM to it, and nothing reaps "
+            f"orphaned children; run the program directly (with a SIGTERM handler) or put an init in front")
+
+
 def name_of(number: int) -> Optional[str]:
     """Canonical name for a signal number: 37 -> 'SIGRTMIN+3', 64 -> 'SIGRTMAX'."""
     if number in _PREFERRED:

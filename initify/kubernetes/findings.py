@@ -7,7 +7,8 @@ compose services silently; a YAML syntax error is an InputError (exit 2).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from initify import config as config_module
 from initify import discover, engine
@@ -33,20 +34,52 @@ def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> 
     return pairing.analyser(options, dockerfile_module.read, linted=images)
 
 
-def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") -> List[Tuple[Loaded, engine.Selection]]:
+def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Result"],
+          texts: Optional[Dict[str, str]] = None) -> List[Tuple[Loaded, engine.Selection]]:
+    """Load each entry (from disk, or from `texts`, standard input, by its name)."""
     loaded: List[Tuple[Loaded, engine.Selection]] = []
     for path, kind, selection in entries:
+        text = (texts or {}).get(path)
         if kind == discover.COMPOSE:
-            compose_file = load_compose(path)
+            compose_file = load_compose(path, text)
             if compose_file.services:
                 loaded.append((compose_file, selection))
             continue
-        manifest = load_manifest(path)
+        manifest = load_manifest(path, text)
         if manifest.helm:
-            result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
+            if result is not None:
+                result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
         elif manifest.pods:
             loaded.append((manifest, selection))
     return loaded
+
+
+def _manifests_on_disk(root: str) -> Dict[str, List[Optional[str]]]:
+    """Each Kubernetes manifest under `root` -> the images of its application containers (files
+    that do not parse are skipped: the run that lints them reports them)."""
+    found: Dict[str, List[Optional[str]]] = {}
+    for path, _, _ in _cheap_candidates([(p, discover.MANIFEST, engine.Selection()) for p in discover.discover([root], [discover.MANIFEST])]):
+        try:
+            manifest = load_manifest(path)
+        except InputError:
+            continue
+        found[path] = [c.image for pod in manifest.pods for c in pod.containers if c.role == "container"]
+    return found
+
+
+def _cheap_candidates(entries: List[Tuple[str, str, engine.Selection]]) -> List[Tuple[str, str, engine.Selection]]:
+    """The entries whose text could hold a workload or compose services (a plain substring test,
+    so CI workflows and values files are not parsed)."""
+    kept = []
+    for entry in entries:
+        try:
+            with open(entry[0], encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        if "containers" in text or "services" in text:
+            kept.append(entry)
+    return kept
 
 
 def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
@@ -63,7 +96,7 @@ def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str,
         for item, _ in loaded
         if isinstance(item, ManifestFile)
     }
-    pairing.automatic(linted, manifest_images, result)
+    pairing.automatic(linted, manifest_images, result, disk_manifests=_manifests_on_disk)
     return result
 
 
@@ -108,16 +141,54 @@ def findings_for(
     return kept + engine.check_suppressions(suppressions, targets, selection, item.path)
 
 
+def _load_beside(entries: List[Tuple[str, str, engine.Selection]]) -> List[Tuple[Loaded, engine.Selection]]:
+    """Workload manifests and compose files among YAML files the user did not name: a file that
+    cannot hold one (by a cheap look at its text) is not parsed, one that does not parse is left
+    to the run that names it."""
+    loaded: List[Tuple[Loaded, engine.Selection]] = []
+    for entry in _cheap_candidates(entries):
+        try:
+            loaded.extend(_load([entry], None))
+        except InputError:
+            continue
+    return loaded
+
+
+def _pairs_with(item: Loaded, paired: pairing.Pairing, dockerfiles: Set[str]) -> bool:
+    """Whether a container or service of `item` runs the image one of `dockerfiles` builds."""
+    unpaired = set(paired.unpaired)  # asking must not add to the run's unpaired note
+    found: List[Optional[pairing.Paired]] = []
+    try:
+        if isinstance(item, ManifestFile):
+            found = [paired.for_container(c.image, c.role == "container", item.path) for pod in item.pods for c in pod.containers]
+        else:
+            found = [paired.for_service(item.path, service) for service in item.services]
+    except InputError:
+        found = []
+    paired.unpaired = unpaired
+    return any(image is not None and os.path.abspath(image.path) in dockerfiles for image in found)
+
+
 def lint_yaml_files(
     entries: List[Tuple[str, str, engine.Selection]],
     images: Dict[str, Optional["ImageFacts"]],
     options: "Options",
     result: "Result",
+    beside: Sequence[Tuple[str, str, engine.Selection]] = (),
+    changed: Optional[Set[str]] = None,
+    texts: Optional[Dict[str, str]] = None,
 ) -> None:
+    """Lint `entries`; of `beside` (YAML files near the Dockerfiles named on the command line,
+    absolute paths in `changed`), only the files whose containers run one of those images."""
     version = k8s_version(options)
-    loaded = _load(entries, result)
-    paired = pair_images(loaded, images, options)
-    for item, selection in loaded:
+    loaded = _load(entries, result, texts)
+    nearby = _load_beside(list(beside)) if beside and changed else []
+    paired = pair_images(loaded + nearby, images, options)
+    judged = loaded + [(item, selection) for item, selection in nearby if _pairs_with(item, paired, changed or set())]
+    for item, selection in judged:
         result.files += 1
         result.findings.extend(findings_for(item, selection, paired, version))
     result.notes.extend(paired.notes)
+    note = paired.unpaired_note()
+    if note is not None:
+        result.notes.append(note)

@@ -16,6 +16,15 @@ Three ways, in this order:
    image, its Dockerfile and its manifests in one folder). For the manifests left unpaired, one
    note says pairing is ambiguous.
 
+   The same rules read the disk where the linted set says nothing, so that linting one changed
+   manifest (`pre-commit run --files k8s/pod.yaml`) judges it as linting the whole project does:
+   with no Dockerfile linted, "the one Dockerfile" is the one Dockerfile found under the current
+   folder (or the manifest's folder when it lies outside); and a manifest's folder with no linted
+   Dockerfile offers the Dockerfiles in it on disk.
+
+Containers and compose services judged without a Dockerfile are recorded (`unpaired`): the run
+ends with one note listing their images (`unpaired_note`), so a missing pairing is never silent.
+
 How a REF matches an image reference (`ref_matches`): a digest is ignored; `docker.io/` and
 `docker.io/library/` are dropped; a REF without a tag matches every tag, one with a tag only that
 tag; a REF without a registry host matches the same repository on any registry.
@@ -24,7 +33,7 @@ tag; a REF without a registry host matches the same repository on any registry.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from initify.dockerfile import facts as facts_module
 from initify.errors import InputError
@@ -125,7 +134,7 @@ class Paired(Record):
 class Pairing(Record):
     """Decides which Dockerfile each container or service runs; `notes` go to stderr."""
 
-    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes")
+    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes", "unpaired", "ambiguity")
 
     def __init__(self, analyse: Analyse, explicit: Optional[List[Tuple[str, str]]] = None,
                  automatic: Optional[str] = None, automatic_image: Optional[str] = None,
@@ -136,6 +145,17 @@ class Pairing(Record):
         self.automatic_image = automatic_image  # the one application image it pairs with
         self.beside: Dict[str, Tuple[str, str]] = {} if beside is None else beside  # manifest -> (Dockerfile, image) in its folder
         self.notes: List[str] = [] if notes is None else notes
+        self.unpaired: Set[str] = set()  # images of application containers/services judged without a Dockerfile
+        self.ambiguity: Optional[str] = None  # why automatic pairing gave up, for the unpaired note
+
+    def unpaired_note(self) -> Optional[str]:
+        """One note for the whole run naming every image judged on its manifest alone."""
+        if not self.unpaired:
+            return None
+        images = sorted(self.unpaired)
+        why = f" ({self.ambiguity})" if self.ambiguity else ""
+        return (f"{len(images)} image(s) judged without a Dockerfile (what the image sets is unknown): "
+                f"{', '.join(images)}{why}; pair with --image REF=path/to/Dockerfile or `images` in the configuration")
 
     def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
         facts = self.analyse(path, build)
@@ -158,11 +178,15 @@ class Pairing(Record):
         beside = self.beside.get(os.path.abspath(manifest_path)) if manifest_path else None
         if application and beside is not None and image == beside[1]:
             return self._load(beside[0])
+        if application:
+            self.unpaired.add(image or "<no image>")
         return None
 
     def for_service(self, compose_path: str, service: "ComposeService") -> Optional[Paired]:
         found = self.explicit_for(service.image)
         context = service.build_context
+        if found is None and context is None:
+            self.unpaired.add(service.image or f"<service {service.name} without image>")
         if found is not None or context is None:
             return found
         if "://" in context or context.startswith("git@"):
@@ -197,30 +221,61 @@ def _existing(path: str, what: str) -> str:
     return path
 
 
-def automatic(dockerfiles: List[str], manifest_images: Dict[str, List[Optional[str]]], pairing: Pairing) -> None:
+def _project_root(manifest_paths: List[str]) -> str:
+    """Where `initify lint` with no path would look: the current folder, unless a manifest lies
+    outside it (then the manifests' common folder)."""
+    cwd = os.getcwd()
+    folders = [os.path.dirname(os.path.abspath(path)) for path in manifest_paths]
+    if all(folder == cwd or folder.startswith(cwd.rstrip(os.sep) + os.sep) for folder in folders):
+        return cwd
+    return os.path.commonpath(folders)
+
+
+def dockerfiles_on_disk(folder: str, recursive: bool) -> List[str]:
+    """The Dockerfiles `initify lint` would find in `folder` (and below it when `recursive`)."""
+    from initify import discover
+
+    if not os.path.isdir(folder):
+        return []
+    if recursive:
+        return list(discover.discover([folder], [discover.DOCKERFILE]))
+    return sorted(os.path.join(folder, entry.name) for entry in os.scandir(folder)
+                  if entry.is_file() and discover.wanted_dockerfile(entry.name))
+
+
+def automatic(dockerfiles: List[str], manifest_images: Dict[str, List[Optional[str]]], pairing: Pairing,
+              disk: Callable[[str, bool], List[str]] = dockerfiles_on_disk,
+              disk_manifests: Callable[[str], Dict[str, List[Optional[str]]]] = lambda root: {}) -> None:
     """Set up automatic pairing (one Dockerfile for all, else by folder), or add one ambiguity note.
 
-    `manifest_images` maps each Kubernetes manifest to the images of its application containers.
+    `manifest_images` maps each Kubernetes manifest to the images of its application containers;
+    `dockerfiles` are the linted ones, `disk` lists the others (see the module docstring).
     """
     manifest_images = {path: images for path, images in manifest_images.items() if images}
-    if pairing.explicit or not dockerfiles or not manifest_images:
+    if pairing.explicit or not manifest_images:
         return
     every = sorted({image or "<no image>" for images in manifest_images.values() for image in images})
-    if len(dockerfiles) == 1 and len(every) == 1 and every[0] != "<no image>":
-        pairing.automatic, pairing.automatic_image = dockerfiles[0], every[0]
+    candidates = dockerfiles
+    if not dockerfiles:  # as linting the whole project would decide: its Dockerfiles and manifests
+        root = _project_root(list(manifest_images))
+        candidates = disk(root, True)
+        if len(candidates) == 1:
+            project = {**disk_manifests(root), **manifest_images}
+            every = sorted({image or "<no image>" for images in project.values() if images for image in images})
+    if len(candidates) == 1 and len(every) == 1 and every[0] != "<no image>":
+        pairing.automatic, pairing.automatic_image = candidates[0], every[0]
         return
     unpaired = []
     for path, images in sorted(manifest_images.items()):
         folder = os.path.dirname(os.path.abspath(path))
-        beside = [d for d in dockerfiles if os.path.dirname(os.path.abspath(d)) == folder]
+        beside = [d for d in dockerfiles if os.path.dirname(os.path.abspath(d)) == folder] or disk(folder, False)
         distinct = set(images)
         if len(beside) == 1 and len(distinct) == 1 and images[0] is not None:
             pairing.beside[os.path.abspath(path)] = (beside[0], images[0])
         else:
             unpaired.append(path)
-    if unpaired:
-        pairing.notes.append(
-            f"pairing is ambiguous for {len(unpaired)} manifest(s) ({len(dockerfiles)} Dockerfile(s), "
-            f"{len(every)} application image(s)), first {unpaired[0]}: their containers are not paired "
-            f"with a Dockerfile; use --image REF=path/to/Dockerfile"
+    if unpaired and candidates:
+        pairing.ambiguity = (
+            f"pairing is ambiguous for {len(unpaired)} manifest(s): {len(candidates)} Dockerfile(s), "
+            f"{len(every)} application image(s), first {unpaired[0]}"
         )

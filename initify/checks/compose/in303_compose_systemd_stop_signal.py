@@ -46,7 +46,7 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
     if image is None:
         why = "the image is not paired with a Dockerfile, so its STOPSIGNAL is unknown"
     elif image.stopsignal is None:
-        why = "the image sets no STOPSIGNAL, so docker sends SIGTERM and systemd only isolates rescue.target"
+        why = "the image sets no STOPSIGNAL, so docker sends SIGTERM and systemd only re-executes itself (daemon-reexec)"
     else:
         why = f"the image STOPSIGNAL is {image.stopsignal.raw}"
     found = hit_at(

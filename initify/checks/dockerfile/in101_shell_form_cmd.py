@@ -30,12 +30,20 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     cmd = facts.cmd
     if cmd is None or cmd.form != SHELL or facts.cmd_dropped:
         return
+    shell = " ".join(facts.shell)
     if facts.entrypoint is not None:
-        where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `/bin/sh -c ...` as its arguments"
+        where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `{shell} ...` as its arguments"
     else:
-        where = "/bin/sh -c runs as PID 1; it installs no SIGTERM handler and forwards no signal"
+        where = f"{shell} runs as PID 1; it installs no SIGTERM handler and forwards no signal"
     inherited = "" if cmd.instruction in facts.final.instructions else " (inherited from an earlier stage)"
-    if cmd.text.startswith("exec "):
+    first = facts.chain[0] if facts.chain else None
+    if facts.entrypoint is None and first is not None and first.kind == "shell" and not first.pid1 and not cmd.text.startswith("exec "):
+        message = (
+            f"CMD is shell form{inherited}: `{shell}` execs a lone command, so {facts.chain[1].argv[0]} "
+            f"becomes PID 1 and receives signals, but that holds only while the command stays one simple "
+            f"command; exec form is exact and needs no shell; write it as a JSON array"
+        )
+    elif cmd.text.startswith("exec "):
         message = (
             f"CMD is shell form{inherited}: `exec` already hands PID 1 to the program, so signals do "
             f"arrive, but exec form is exact and needs no shell; write it as a JSON array"

@@ -30,10 +30,14 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     dropped = ""
     if facts.cmd is not None:
         dropped = f"; it also ignores CMD (line {facts.cmd.instruction.start_line}) and `docker run` arguments"
+    first = facts.chain[0] if facts.chain else None
     if entrypoint.text.startswith("exec "):
         problem = "`exec` hands PID 1 to the program, so signals arrive, but the shell still runs first"
+    elif first is not None and first.kind == "shell" and not first.pid1 and len(facts.chain) > 1:
+        problem = (f"`{' '.join(facts.shell)}` execs a lone command, so {facts.chain[1].argv[0]} becomes PID 1 and "
+                   f"receives signals, but only while the command stays one simple command")
     else:
-        problem = "/bin/sh -c is PID 1 and does not pass SIGTERM on"
+        problem = f"{' '.join(facts.shell)} is PID 1 and does not pass SIGTERM on"
     yield hit(
         entrypoint.instruction,
         f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array",

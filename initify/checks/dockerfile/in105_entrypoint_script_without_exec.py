@@ -1,5 +1,6 @@
 """IN105 entrypoint-script-without-exec: a context script that PID 1 runs keeps the shell alive."""
 
+import os
 from typing import Iterator
 
 from initify.dockerfile import shell as shell_module
@@ -46,7 +47,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         fix = None
         new_text = shell_module.add_exec(script.text) if script.context_path is not None else None
         if new_text is not None:
-            fix = Fix((Edit(script.context_path, text=new_text, whole_file=True),), True, f"added `exec` in {script.source}")
+            fix = Fix((Edit(script.context_path, text=new_text, whole_file=True),), True, f"added `exec` in {os.path.relpath(script.context_path)}")
         yield hit(
             step.origin,
             fix=fix,

@@ -3,6 +3,7 @@
 from typing import Iterator
 
 from initify.dockerfile import rewrite
+from initify.knowledge import signals
 from initify.engine import Hit, hit
 from initify.dockerfile.facts import ImageFacts
 
@@ -13,12 +14,12 @@ TARGET = "dockerfile"
 FIXABLE = True
 FIX_SAFETY = "unsafe"
 FIXES = True
-SUMMARY = "no init is PID 1 and PID 1 is a shell, a shell script or a launcher (npm, yarn) that forwards no signal"
+SUMMARY = "no init is PID 1 and PID 1 is a shell, a shell script or a launcher (npm, yarn) whose program never gets the stop signal"
 
 _WHAT = {
     "shell": "a shell",
     "script": "a shell script",
-    "launcher": "a launcher that does not forward signals",
+    "launcher": "a launcher",
 }
 
 
@@ -38,10 +39,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if fix is None and facts.fix_init != "none":
         init, why = rewrite.choose_init(facts)
         hint = f"; `initify fix` cannot inject one: {why}" if init is None else ""
-    yield hit(
-        pid1.origin,
-        f"PID 1 is {_WHAT[pid1.kind]} ({program}): the kernel drops SIGTERM to a PID 1 without a handler "
-        f"and nothing reaps orphaned children; put an init in front (initify-init, tini, dumb-init) "
-        f"or exec the app directly{hint}",
-        fix=fix,
-    )
+    if pid1.kind == "launcher":
+        message = f"PID 1 is a launcher ({program}): {signals.launcher_problem(program)} (initify-init, tini, dumb-init){hint}"
+    else:
+        message = (f"PID 1 is {_WHAT[pid1.kind]} ({program}): the kernel drops SIGTERM to a PID 1 without a handler "
+                   f"and nothing reaps orphaned children; put an init in front (initify-init, tini, dumb-init) "
+                   f"or exec the app directly{hint}")
+    yield hit(pid1.origin, message, fix=fix)

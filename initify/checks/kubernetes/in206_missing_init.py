@@ -4,6 +4,7 @@ import os
 from typing import Iterator, List, Optional
 
 from initify.kubernetes import yaml_edit
+from initify.knowledge import signals
 from initify.engine import Fix, Hit
 from initify.dockerfile.facts import Step, init_child_argv
 from initify.kubernetes.manifests import is_sequence
@@ -21,7 +22,7 @@ SUMMARY = "a container's command/args make a shell, script or launcher PID 1 (or
 _WHAT = {
     "shell": "a shell",
     "script": "a shell script",
-    "launcher": "a launcher that does not forward signals",
+    "launcher": "a launcher",
 }
 
 
@@ -95,11 +96,15 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     name = subject.container.name
     if pid1.kind in _WHAT and subject.manifest_made(pid1):
         program = pid1.context_script.image_path if pid1.context_script is not None else pid1.argv[0]
+        if pid1.kind == "launcher":
+            why = f"{signals.launcher_problem(program)} (tini, dumb-init, initify-init)"
+        else:
+            why = ("it ignores SIGTERM and reaps no orphans; put an init in front (tini, dumb-init, initify-init), "
+                   "exec the app directly")
         found = hit_at(
             subject.manifest.text, line,
-            f"container {name!r}: {subject.source} makes PID 1 {_WHAT[pid1.kind]} ({program}): it ignores "
-            f"SIGTERM and reaps no orphans; put an init in front (tini, dumb-init, initify-init), exec the "
-            f"app directly, or set `shareProcessNamespace: true` so the pause container reaps",
+            f"container {name!r}: {subject.source} makes PID 1 {_WHAT[pid1.kind]} ({program}): {why}, "
+            f"or set `shareProcessNamespace: true` so the pause container reaps",
         )
         found.fix = _fix(subject)
         yield found

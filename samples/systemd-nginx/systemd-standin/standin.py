@@ -1,6 +1,6 @@
 """Behaves like systemd as PID 1 at shutdown time, for tests.
 
-SIGTERM: logged and ignored (real systemd would isolate rescue.target and keep running).
+SIGTERM: logged and ignored (real systemd would re-execute itself, daemon-reexec, and keep running).
 SIGRTMIN+3: a clean power-off, exit 0.
 Needs only the Python standard library.
 """
@@ -14,7 +14,7 @@ poweroff_requested = False
 
 
 def on_sigterm(signum, frame):
-    print("standin: SIGTERM: ignored, systemd would isolate rescue.target", flush=True)
+    print("standin: SIGTERM: ignored, systemd would re-execute itself", flush=True)
 
 
 def on_poweroff(signum, frame):
