@@ -97,8 +97,9 @@ async def test_shell_form_cmd_then_quick_fix_then_clean(client: LanguageClient, 
 @asyncio
 async def test_unsafe_fix_is_labelled(client: LanguageClient, tmp_path: Path):
     path = tmp_path / "Containerfile"
-    path.write_text("FROM python:3.12-slim\nCMD python3 app.py --port $PORT\n")
-    (found,) = await open_and_wait(client, path)
+    # A compound command keeps `sh -c` (and PID 1 stays a shell): the IN101 fix is unsafe.
+    path.write_text("FROM python:3.12-slim\nCMD cd /app && python3 app.py\n")
+    (found,) = [d for d in await open_and_wait(client, path) if d.code == "IN101"]
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri_of(path)), range=found.range,
         context=types.CodeActionContext(diagnostics=[found])))

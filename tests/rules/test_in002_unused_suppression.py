@@ -12,7 +12,7 @@ from initify.cli import main
 
 def lint(path: Path, *args: str):
     result = CliRunner().invoke(main, ["lint", "--format", "json", *args, str(path)], catch_exceptions=False)
-    return [(f["code"], f["line"], f["message"]) for f in json.loads(result.output)]
+    return [(f["code"], f["line"], f["message"]) for f in json.loads(result.stdout)]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
