@@ -364,5 +364,37 @@ def init_path() -> None:
     click.echo(os.path.join(os.path.dirname(os.path.abspath(initify.__file__)), "init.py"))
 
 
+@main.command("policy")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to include (comma-separated, repeatable) [default: every rule with a policy form].")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to leave out (comma-separated, repeatable).")
+@click.option("--action", default="Deny", show_default=True, help="Deny, Warn or Audit: what the API server does with a failing object (refuse it, warn the client, record it in the audit log).")
+@click.option("--k8s-version", default=None, help="Kubernetes version X.Y of the cluster (>= 1.30) [default: the newest kubernetes-validate knows].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the policy to a file instead of stdout.")
+def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_version: Optional[str], output: Optional[str]) -> None:
+    """Print a ValidatingAdmissionPolicy, its binding and a params ConfigMap that make the API
+    server check the manifest rules that need no image facts (IN202-IN207); install with
+    `kubectl apply -f`.
+
+    Exit status: 0 written, 2 bad option.
+    """
+    from initify.commands import policy as policy_module
+
+    selected, ignored = _codes(select), _codes(ignore)
+    _check_codes(selected + ignored)
+    chosen = next((name for name in policy_module.ACTIONS if name.lower() == action.lower()), action)
+    try:
+        text = policy_module.generate(selected or None, ignored, chosen, k8s_version)
+        if output:
+            from initify.commands.manifest import write_atomic
+
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+    except InputError as error:
+        raise _fail(str(error))
+    except OSError as error:
+        raise _fail(f"{output}: cannot write: {error.strerror or error}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
