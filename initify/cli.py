@@ -396,5 +396,48 @@ def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_ve
         raise _fail(f"{output}: cannot write: {error.strerror or error}")
 
 
+@main.command("audit")
+@click.argument("source", default="-")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default="warning", show_default=True, help="Lowest severity that makes the exit status 1.")
+@click.option("--k8s-version", default=None, help="Kubernetes version X.Y of the cluster [default: the newest kubernetes-validate knows].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...], fail_level: str,
+          k8s_version: Optional[str], output: Optional[str]) -> None:
+    """Lint the live workloads of a cluster: SOURCE is the output of
+    `kubectl get pods,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o yaml` (a file, or `-`
+    for stdin). Findings are grouped per NAMESPACE/Kind/NAME; objects made by a listed controller
+    (a Deployment's pods, a CronJob's Jobs) are skipped.
+
+    Exit status: 0 no finding at or above the fail level, 1 findings, 2 bad input or usage.
+    """
+    from initify import reporters
+    from initify.commands import audit as audit_module
+    from initify.engine import Selection, at_or_above
+
+    selected, ignored = _codes(select), _codes(ignore)
+    _check_codes(selected + ignored)
+    _check_version(k8s_version)
+    try:
+        result = audit_module.run(source, Selection(select=selected or ["ALL"], ignore=ignored), k8s_version)
+    except InputError as error:
+        raise _fail(str(error))
+    for note in result.notes:
+        click.echo(f"initify: note: {note}", err=True)
+    report = reporters.FORMATS[output_format](result.findings, colour=output_format == "text" and output is None and sys.stdout.isatty(), files=result.files)
+    if output:
+        from initify.commands.manifest import write_atomic
+
+        try:
+            write_atomic(output, report)
+        except OSError as error:
+            raise _fail(f"{output}: cannot write: {error.strerror or error}")
+    else:
+        sys.stdout.write(report)
+    sys.exit(1 if any(at_or_above(f.severity, fail_level) for f in result.findings) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
