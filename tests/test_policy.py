@@ -261,3 +261,30 @@ def test_both_engines_agree_on_every_fixture_and_corpus_manifest(documents, engi
     differences, checked, _ = compare(fixture_files() + corpus_files(), engines, documents[0], both=True)
     assert differences == []
     assert checked >= 20
+
+
+def test_match_condition_skips_what_a_checked_controller_made(documents, engines):
+    """On the recorded cluster List: pods of a ReplicaSet, Job or StatefulSet and a CronJob's Job
+    are not matched again; a bare pod, the controllers themselves and a DaemonSet are."""
+    listed = YAML(typ="safe").load((DATA / "audit" / "cluster.yaml").read_text())["items"]
+    matched = {}
+    for item in listed:
+        for name in ("rust", "python"):
+            result = engines.run(name, plain(item), documents[0])
+            matched.setdefault(item["metadata"]["name"], set()).add(all(result["conditions"]))
+    assert {name: values.pop() for name, values in matched.items() if len(values) == 1} == {
+        "web-7c9d5b8f6d-x2k4q": False, "nightly-29400180-8zq7r": False, "debug": True,
+        "legacy-5f6b7c8d9e-abcde": False, "db-0": False, "web": True, "db": True, "log-agent": True,
+        "nightly-29400180": False, "nightly": True,
+    }
+
+
+def test_messages_name_the_first_failing_container(documents, engines):
+    manifest = load_manifest(str(DATA / "policy" / "cases.yaml"))
+    shells = next(pod for pod in manifest.pods if pod.name == "shells")
+    result = engines.run("rust", plain(shells.resource), documents[0])
+    # sidecars (initContainers with restartPolicy: Always) come first, as in the pod spec's start order
+    assert "IN204: container sidecar-shell: `sh -c` does not exec its last command, so the app never gets " \
+           "SIGTERM; write `exec` before the last command" in result["messages"]
+    assert any(m.startswith("IN206: container sidecar-shell: ") for m in result["messages"])
+    assert not any("init-shell" in m for m in result["messages"])
