@@ -20,7 +20,7 @@ that cannot see, and tests/test_policy.py lists every known difference on real m
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 from initify.knowledge import loader as knowledge
 
@@ -175,7 +175,7 @@ def _option(word: str) -> str:
     return f"{word}.matches({_OPTION})"
 
 
-def script_positions(shell_at: str, positions: int = ARGV_POSITIONS) -> List[tuple]:
+def script_positions(positions: int = ARGV_POSITIONS) -> List[tuple]:
     """(shell index, script index) pairs looked at: a shell at 0 (script at 2..4), or behind an
     init at 1 or 2 (`tini -- sh -c`, `tini sh -c`; script two or three words after the shell)."""
     pairs = []
@@ -185,19 +185,25 @@ def script_positions(shell_at: str, positions: int = ARGV_POSITIONS) -> List[tup
     return pairs
 
 
-def shell_script(predicate: str, a: str, shell_first: bool = True, behind_init: bool = False) -> str:
+def bind(expression: str, name: str, body: str) -> str:
+    """CEL `let`: `body` with `name` standing for `expression`, computed once (a one-item list's
+    `exists`; standard CEL has no `cel.bind`)."""
+    return f"[{expression}].exists({name}, {body})"
+
+
+def shell_script(predicate: str, a: str = "a", behind_init: bool = False, shell_names: Optional[Sequence[str]] = None) -> str:
     """CEL: argv `a` runs `SHELL [-opts] -c SCRIPT` (at argv[0], or behind a supervising init when
-    `behind_init`) and `predicate` (CEL over the string `s`) holds for SCRIPT.
+    `behind_init`) and `predicate` (CEL over the string SCRIPT) holds for the script.
 
     Like lint's `shell_c_script`: options start with `-` or `+`, one of them holds a `c`, and the
-    first word that is no option is the script.
+    first word that is no option is the script. The positions looked at are exclusive (argv[0] is
+    a shell or an init, and the script is the first word that is no option), so a chain of
+    conditionals picks the script, and the predicate is written once.
     """
-    shells_rx = shells()
+    shells_rx = shells() if shell_names is None else list(shell_names)
     init_names, init_paths = supervising_inits()
-    cases = []
-    for shell, script in script_positions("s"):
-        if shell == 0 and not shell_first:
-            continue
+    chain = "[]"
+    for shell, script in reversed(script_positions()):
         if shell > 0 and not behind_init:
             continue
         terms = [f"size({a}) > {script}", is_program(at(a, shell), shells_rx)]
@@ -208,9 +214,8 @@ def shell_script(predicate: str, a: str, shell_first: bool = True, behind_init: 
         terms.extend(_option(at(a, k)) for k in options)
         terms.append("(" + " || ".join(f"{at(a, k)}.matches('^-.*c')" for k in options) + ")")
         terms.append(f"!{at(a, script)}.matches({_OPTION_OR_DASHES})")
-        body = predicate.replace("SCRIPT", at(a, script))
-        cases.append("(" + " && ".join(terms) + " && " + body + ")")
-    return "(" + " || ".join(cases) + ")"
+        chain = f"({' && '.join(terms)} ? [{at(a, script)}] : {chain})"
+    return f"{chain}.exists(s, {predicate.replace('SCRIPT', 's')})"
 
 
 def script_matches(regex: str) -> str:
@@ -226,10 +231,9 @@ def stops_on_term(script: str = "SCRIPT") -> str:
 
 def pid1_is(names: Sequence[str], paths: Sequence[str], c: str = "c") -> str:
     """CEL: PID 1 is one of these programs, started directly or exec'd at the end of `sh -c`."""
-    a = argv(c)
-    direct = is_program(at(a, 0), names, paths)
-    via_shell = shell_script(script_matches(ends_with_exec(program_rx(names, paths))), a)
-    return f"({has_command(c)} && ({direct} || {via_shell}))"
+    direct = is_program(at("a", 0), names, paths)
+    via_shell = shell_script(script_matches(ends_with_exec(program_rx(names, paths))))
+    return f"({has_command(c)} && {bind(argv(c), 'a', f'{direct} || {via_shell}')})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,7 +314,7 @@ def prestop_sleeps_at_least(x: str, regex: str, c: str = "c") -> str:
     """CEL: the preStop hook sleeps >= `x` seconds (`regex`: sleep_at_least_regex(x), computed
     once in a variable): the sleep action, an exec `sleep N...`, or a `sleep N` in `sh -c`."""
     h = _hook(c)
-    e = prestop_command(c)
+    e = "e"
     action = f"{prestop_sleep_action(c)} ? {h}.sleep.seconds >= {x} : false"
     number = r"^[0-9]+(\.[0-9]+)?[smhd]?$"
     words = " && ".join(f"(size({e}) <= {k} || {at(e, k)}.matches({literal(number)}))" for k in range(1, SLEEP_WORDS + 1))
@@ -319,9 +323,8 @@ def prestop_sleeps_at_least(x: str, regex: str, c: str = "c") -> str:
     direct = (f"({is_program(at(e, 0), ['sleep'])} && size({e}) >= 2 && size({e}) <= {SLEEP_WORDS + 1} && {words} "
               f"&& ({total}).getSeconds() >= {x})")
     hook_shells = ["sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"]  # pods._hook_commands
-    in_script = shell_script(f"SCRIPT.matches({regex})", e).replace(
-        is_program(at(e, 0), shells()), is_program(at(e, 0), hook_shells))
-    return f"(({action}) || {direct} || {in_script})"
+    in_script = shell_script(f"SCRIPT.matches({regex})", e, shell_names=hook_shells)
+    return f"(({action}) || {bind(prestop_command(c), e, f'{direct} || {in_script}')})"
 
 
 # --------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def policy() -> "PolicyCheck":
     script = f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.ANY_PROGRAM))}) && !{cel.stops_on_term()}"
     return cel.PolicyCheck(
         code=CODE,
-        fails=f"!variables.windows && {cel.has_command()} && {cel.shell_script(script, cel.argv(), behind_init=True)}",
+        fails=f"!variables.windows && {cel.has_command()} && {cel.bind(cel.argv(), 'a', cel.shell_script(script, behind_init=True))}",
         message=f"{CODE} {NAME}: a container's command runs `sh -c` whose script does not exec its last "
                 "command: the shell ignores SIGTERM and the app never gets the stop signal; write `exec` before it",
         detail="`sh -c` does not exec its last command, so the app never gets SIGTERM; write `exec` before the last command",

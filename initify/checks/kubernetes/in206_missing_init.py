@@ -121,14 +121,14 @@ def policy() -> "PolicyCheck":
     whose `-c` script ends by exec-ing a program spelled out is not PID 1) and nothing reaps."""
     from initify.kubernetes import admission as cel
 
-    a = cel.argv()
+    a = "a"
     hands_over = (f"SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.KNOWN_PROGRAM))}) && "
                   f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.program_rx(cel.launchers() + cel.shells())))})")
     pid1 = (f"{cel.is_program(cel.at(a, 0), cel.launchers())} || "
             f"({cel.is_program(cel.at(a, 0), cel.shells())} && !{cel.shell_script(hands_over, a)})")
     return cel.PolicyCheck(
         code=CODE,
-        fails=f"!variables.windows && !variables.sharedPids && {cel.has_command()} && ({pid1})",
+        fails=f"!variables.windows && !variables.sharedPids && {cel.has_command()} && {cel.bind(cel.argv(), a, pid1)}",
         message=f"{CODE} {NAME}: a container's command makes a shell or launcher PID 1 with no init in "
                 "front: it ignores SIGTERM and reaps no orphans; put an init in front (tini, dumb-init) or exec the app",
         detail="command makes a shell or launcher PID 1 and no init is in front; put an init in front or exec the app",
