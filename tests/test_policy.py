@@ -288,3 +288,27 @@ def test_messages_name_the_first_failing_container(documents, engines):
            "SIGTERM; write `exec` before the last command" in result["messages"]
     assert any(m.startswith("IN206: container sidecar-shell: ") for m in result["messages"])
     assert not any("init-shell" in m for m in result["messages"])
+
+
+def test_digits_at_least_regex_in_both_engines():
+    """The CEL that builds `N >= x` regexes (for preStop sleeps in scripts), checked number by
+    number: the regex each engine builds full-matches N exactly when N >= x."""
+    import re
+
+    import cel
+    import celpy
+    from cel_engines import _from_celpy, _to_celpy
+
+    from initify.kubernetes import admission
+
+    expression = admission._digits_at_least("x")
+    environment = celpy.Environment()
+    python = environment.program(environment.compile(expression))
+    rust = cel.compile(expression)
+    numbers = list(range(0, 130)) + [199, 200, 201, 999, 1000, 1001, 12344, 12345, 12346, 99999]
+    for x in (-5, 0, 1, 9, 10, 29, 30, 99, 100, 101, 120, 999, 1000, 12345):
+        built = {rust.execute({"x": x}), _from_celpy(python.evaluate(_to_celpy({"x": x})))}
+        assert len(built) == 1, x
+        pattern = built.pop()
+        for n in numbers:
+            assert bool(re.fullmatch(pattern, str(n))) == (n >= x), (x, n, pattern)
