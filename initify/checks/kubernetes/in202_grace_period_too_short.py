@@ -1,10 +1,13 @@
 """IN202 grace-period-too-short: terminationGracePeriodSeconds below what the pod's containers need."""
 
-from typing import Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
 from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN202"
 NAME = "grace-period-too-short"
@@ -54,3 +57,22 @@ def check(pod: PodFacts) -> Iterator[Hit]:
     if edit is not None:
         found.fix = Fix((edit,), safe=True, note=f"terminationGracePeriodSeconds: {seconds}")
     yield found
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): systemd or another multi-service init as PID 1 (from
+    `command`) with a grace period below the params' `multiServiceGraceSeconds`, or a preStop
+    sleep that leaves less than `preStopMarginSeconds` for the app."""
+    from initify.kubernetes import admission as cel
+
+    names, paths = cel.multi_service_inits()
+    near = cel.prestop_sleeps_at_least("variables.nearS", "variables.sleepNearGrace")
+    over = cel.prestop_sleeps_at_least("variables.grace", "variables.sleepAtLeastGrace")
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=(f"({cel.pid1_is(names, paths)} && variables.grace < int(params.data.multiServiceGraceSeconds)) "
+               f"|| ({near} && !({over}))"),
+        message=f"{CODE} {NAME}: terminationGracePeriodSeconds (default 30) is below what a container needs: "
+                "100 s for systemd or another multi-service init, a preStop sleep + 10 s",
+        detail="needs a longer terminationGracePeriodSeconds (100 s for a multi-service init, preStop sleep + 10 s)",
+    )

@@ -1,10 +1,13 @@
 """IN203 prestop-exceeds-grace: a preStop sleep as long as the whole termination grace period."""
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
 from initify.kubernetes.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN203"
 NAME = "prestop-exceeds-grace"
@@ -46,3 +49,19 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     if edit is not None:
         found.fix = Fix((edit,), safe=True, note=f"terminationGracePeriodSeconds: {seconds + 10}")
     yield found
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): exact for the sleep action and an exec `sleep N...`;
+    in a `sh -c` preStop script one `sleep N` alone must reach the grace period."""
+    from initify.kubernetes import admission as cel
+
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=(f"{cel.prestop_sleeps_at_least('variables.grace', 'variables.sleepAtLeastGrace')} "
+               f"&& (variables.grace > 0 || {cel.prestop_sleep_action()})"),
+        message=f"{CODE} {NAME}: a preStop sleep lasts the whole terminationGracePeriodSeconds (default 30): "
+                "the app gets its stop signal at most 2 s before SIGKILL; sleep less or raise the grace period",
+        detail="its preStop hook sleeps as long as terminationGracePeriodSeconds or longer; sleep less or raise the grace period",
+        containers="variables.containers",
+    )

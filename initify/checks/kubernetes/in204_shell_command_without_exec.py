@@ -1,12 +1,15 @@
 """IN204 shell-command-without-exec: a container's command/args run `sh -c` and keep the shell."""
 
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
 from initify.dockerfile import shell as shell_module
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
 from initify.kubernetes.manifests import is_sequence
 from initify.kubernetes.pods import ContainerFacts, hit_at, shells_without_exec
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN204"
 NAME = "shell-command-without-exec"
@@ -55,3 +58,18 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         node = subject.container.node
         found.fix = script_fix(subject.manifest, [(node, "command"), (node, "args")], step.script)
         yield found
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): the script's last statement, read by regex, is not
+    `exec ...` and the script does not trap TERM and wait."""
+    from initify.kubernetes import admission as cel
+
+    script = f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.ANY_PROGRAM))}) && !{cel.stops_on_term()}"
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=f"!variables.windows && {cel.has_command()} && {cel.bind(cel.argv(), 'a', cel.shell_script(script, behind_init=True))}",
+        message=f"{CODE} {NAME}: a container's command runs `sh -c` whose script does not exec its last "
+                "command: the shell ignores SIGTERM and the app never gets the stop signal; write `exec` before it",
+        detail="`sh -c` does not exec its last command, so the app never gets SIGTERM; write `exec` before the last command",
+    )

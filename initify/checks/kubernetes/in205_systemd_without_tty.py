@@ -1,10 +1,13 @@
 """IN205 systemd-without-tty: systemd as PID 1 writes its status to the console, which needs a TTY."""
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
 from initify.kubernetes.pods import ContainerFacts, hit_at
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN205"
 NAME = "systemd-without-tty"
@@ -30,3 +33,18 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     if edit is not None:  # unsafe: every process of the container now sees a TTY (see rules/IN205.md)
         found.fix = Fix((edit,), safe=False, note="added tty: true")
     yield found
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): `command` starts systemd, directly or by `exec` at the
+    end of `sh -c`, and `tty` is not true."""
+    from initify.kubernetes import admission as cel
+
+    names, paths = cel.systemd()
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=f"!variables.windows && !(has(c.tty) && c.tty == true) && {cel.pid1_is(names, paths)}",
+        message=f"{CODE} {NAME}: PID 1 is systemd but `tty: true` is not set: its boot and shutdown "
+                "messages go nowhere; add `tty: true`",
+        detail="PID 1 is systemd but `tty: true` is not set; add `tty: true`",
+    )

@@ -1,7 +1,7 @@
 """IN206 missing-init (Kubernetes): what `command`/`args` make PID 1 is a shell, script or launcher."""
 
 import os
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from initify.kubernetes import yaml_edit
 from initify.knowledge import signals
@@ -9,6 +9,9 @@ from initify.engine import Fix, Hit
 from initify.dockerfile.facts import Step, init_child_argv
 from initify.kubernetes.manifests import is_sequence
 from initify.kubernetes.pods import ContainerFacts, hit_at
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN206"
 NAME = "missing-init"
@@ -117,3 +120,22 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         )
         found.fix = _fix(subject)
         yield found
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): `command` makes a shell or a launcher PID 1 (a shell
+    whose `-c` script ends by exec-ing a program spelled out is not PID 1) and nothing reaps."""
+    from initify.kubernetes import admission as cel
+
+    a = "a"
+    hands_over = (f"SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.KNOWN_PROGRAM))}) && "
+                  f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.program_rx(cel.launchers() + cel.shells())))})")
+    pid1 = (f"{cel.is_program(cel.at(a, 0), cel.launchers())} || "
+            f"({cel.is_program(cel.at(a, 0), cel.shells())} && !{cel.shell_script(hands_over, a)})")
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=f"!variables.windows && !variables.sharedPids && {cel.has_command()} && {cel.bind(cel.argv(), a, pid1)}",
+        message=f"{CODE} {NAME}: a container's command makes a shell or launcher PID 1 with no init in "
+                "front: it ignores SIGTERM and reaps no orphans; put an init in front (tini, dumb-init) or exec the app",
+        detail="command makes a shell or launcher PID 1 and no init is in front; put an init in front or exec the app",
+    )

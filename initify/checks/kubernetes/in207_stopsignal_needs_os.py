@@ -1,6 +1,6 @@
 """IN207 stopsignal-needs-os: lifecycle.stopSignal is only valid with spec.os.name."""
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from typing import Optional
 
@@ -8,6 +8,9 @@ from initify.kubernetes import yaml_edit
 from initify.engine import Edit, Fix, Hit
 from initify.kubernetes.manifests import PodSpec, is_mapping
 from initify.kubernetes.pods import PodFacts, hit_at
+
+if TYPE_CHECKING:
+    from initify.kubernetes.admission import PolicyCheck
 
 CODE = "IN207"
 NAME = "stopsignal-needs-os"
@@ -41,3 +44,18 @@ def check(pod: PodFacts) -> Iterator[Hit]:
                 found.fix = Fix((edit,), safe=True, note="added os.name: linux")
             yield found
             return
+
+
+def policy() -> "PolicyCheck":
+    """Policy form (see `initify policy`): exact."""
+    from initify.kubernetes import admission as cel
+
+    return cel.PolicyCheck(
+        code=CODE,
+        fails=("!(has(variables.spec.os) && has(variables.spec.os.name)) && "
+               "has(c.lifecycle) && has(c.lifecycle.stopSignal)"),
+        message=f"{CODE} {NAME}: a container sets lifecycle.stopSignal but the pod spec has no `os.name`: "
+                "the API server rejects the pod; add `os: {name: linux}`",
+        detail="sets lifecycle.stopSignal but the pod spec has no `os.name`; add `os: {name: linux}`",
+        containers="variables.containers",
+    )
