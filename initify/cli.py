@@ -496,7 +496,8 @@ def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_ve
 
 @main.command("audit")
 @click.argument("source", default="-")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--format", "--output-format", "output_format", type=click.Choice(LINT_FORMATS), default="text", show_default=True,
+              help="Report format, as lint's (--output-format is the ruff-style name).")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated, repeatable).")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default="warning", show_default=True, help="Lowest severity that makes the exit status 1.")
@@ -524,7 +525,7 @@ def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tupl
         raise _fail(str(error))
     for note in result.notes:
         click.echo(f"initify: note: {note}", err=True)
-    report = reporters.FORMATS[output_format](result.findings, colour=output_format == "text" and output is None and sys.stdout.isatty(), files=result.files)
+    report = reporters.FORMATS[output_format](result.findings, colour=output_format == "text" and output is None and _colour(False), files=result.files)
     if output:
         from initify.commands.manifest import write_atomic
 

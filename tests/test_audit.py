@@ -122,3 +122,12 @@ def test_an_empty_list_passes():
     result = initify("audit", "-", stdin="apiVersion: v1\nkind: List\nitems: []\nmetadata:\n  resourceVersion: \"\"\n")
     assert result.returncode == 0
     assert "All checks passed" in result.stdout
+
+
+@pytest.mark.parametrize("output_format", ["json-lines", "junit", "gitlab"])
+def test_the_formats_lint_gained_are_audits_too(output_format):
+    """Every format lint offers, audit offers: each lists the same workloads as the json report."""
+    workloads = {finding["path"] for finding in audit_json()}
+    result = initify("audit", str(LIST), "--output-format", output_format)
+    assert result.returncode == 1, result.stderr
+    assert workloads and all(workload in result.stdout for workload in workloads)
