@@ -110,6 +110,30 @@ def _shared_settings(
     }
 
 
+_IMAGE_FACTS = click.option(
+    "--image-facts", "image_facts", type=click.Choice(["off", "local", "registry"]), default="local", show_default=True,
+    help="Where facts about base images come from: off = the knowledge table only; local = the local "
+         "containers-storage, else the table; registry = also ask registries (skopeo, cached by digest).")
+
+
+def _start_image_facts(mode: str) -> None:
+    from initify.image import facts as image_facts
+
+    image_facts.configure(mode)
+
+
+def _report_image_facts() -> None:
+    """One stderr line: how many images were resolved from where (and why a real one was not)."""
+    from initify.image import facts as image_facts
+
+    resolver = image_facts.current()
+    for note in resolver.notes:
+        click.echo(f"initify: note: {note}", err=True)
+    line = resolver.summary()
+    if line:
+        click.echo(line, err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="initify")
 def main() -> None:
@@ -121,10 +145,12 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
 @_shared_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@_IMAGE_FACTS
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
     output: Optional[str],
+    image_facts: str,
     **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
@@ -136,10 +162,12 @@ def lint(
     from initify import reporters
 
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
+    _start_image_facts(image_facts)
     try:
         result = lint_module.run(list(paths), options)
     except InputError as error:
         raise _fail(str(error))
+    _report_image_facts()
     for note in result.notes:
         click.echo(f"initify: note: {note}", err=True)
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
@@ -163,6 +191,7 @@ def lint(
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
 @_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
+@_IMAGE_FACTS
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -170,6 +199,7 @@ def fix(
     init: str,
     unsafe_fixes: bool,
     stopsignal_field: bool,
+    image_facts: str,
     **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
@@ -188,6 +218,7 @@ def fix(
         init=init,
         stopsignal_field=stopsignal_field,
     )
+    _start_image_facts(image_facts)
     try:
         plan = fix_module.plan(list(paths), options)
         if not (show_diff or check):
@@ -196,6 +227,7 @@ def fix(
         raise _fail(str(error))
     except OSError as error:
         raise _fail(f"{getattr(error, 'filename', None) or '?'}: cannot write: {error.strerror or error}")
+    _report_image_facts()
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
     changed = plan.changed()
@@ -228,7 +260,9 @@ def fix(
 @click.option("--no-fix", is_flag=True, help="Build the Dockerfile as it is.")
 @click.option("--target", default=None, help="Build stage to build.")
 @click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE passed to the engine and used to plan the fixes.")
-def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool, target: Optional[str], build_args: Tuple[str, ...]) -> None:
+@_IMAGE_FACTS
+def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool,
+          target: Optional[str], build_args: Tuple[str, ...], image_facts: str) -> None:
     """Build an image with buildah or podman, with the fixes of `initify fix` applied to a
     temporary copy (your files are never changed), then check the built image's config.
 
@@ -256,6 +290,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    _start_image_facts(image_facts)
     try:
         outcome = build_module.build(options, say=lambda line: click.echo(f"initify: {line}", err=True),
                                      echo=lambda line: click.echo(f"  {line}", err=True))
@@ -269,6 +304,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
     except KeyboardInterrupt:
         click.echo("initify: interrupted; temporary files removed", err=True)
         sys.exit(130)
+    _report_image_facts()
     for line in build_module.summary(outcome):
         click.echo(line)
     sys.exit(1 if outcome.mismatches else 0)
@@ -311,8 +347,9 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 @click.option("--stopsignal-field", is_flag=True, help="Send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--target", default=None, help="Build stage that ships [default: the last one].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the manifest to a file (atomically).")
+@_IMAGE_FACTS
 def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_version: Optional[str], openshift: bool,
-             stopsignal_field: bool, target: Optional[str], output: Optional[str]) -> None:
+             stopsignal_field: bool, target: Optional[str], output: Optional[str], image_facts: str) -> None:
     """Print a Kubernetes manifest for the image DOCKERFILE builds, with the stop signal delivery,
     grace period, tty and os fields its facts call for (each explained in a comment).
 
@@ -321,6 +358,7 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
     from initify.commands import manifest as manifest_command
 
     options = manifest_command.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
+    _start_image_facts(image_facts)
     try:
         text = manifest_command.manifest(options)
         if output:
@@ -329,6 +367,7 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
         raise _fail(str(error))
     except OSError as error:
         raise _fail(f"{output}: cannot write: {error.strerror or error}")
+    _report_image_facts()
     if not output:
         sys.stdout.write(text)
 
