@@ -12,9 +12,10 @@ The store is the one containers/storage uses: graphroot and driver from storage.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import os
+import re
 import stat
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
@@ -29,20 +30,18 @@ class StorageError(Exception):
 
 
 def _storage_conf() -> Dict[str, str]:
+    """graphroot and driver of the [storage] table of storage.conf (a two-key scan: the TOML
+    parser would cost every lint ~4 ms of imports)."""
     path = os.environ.get("CONTAINERS_STORAGE_CONF") or "/etc/containers/storage.conf"
-    found: Dict[str, str] = {}
     try:
-        with open(path, "rb") as handle:
-            import tomllib  # type: ignore[import-not-found]
-
-            data = tomllib.load(handle)
-    except (OSError, ImportError, ValueError):
-        return found
-    section = data.get("storage", {})
-    for key in ("graphroot", "driver"):
-        if isinstance(section.get(key), str) and section[key]:
-            found[key] = section[key]
-    return found
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return {}
+    section = re.split(r"^\s*\[", text, flags=re.M)
+    storage = next((part for part in section if part.startswith("storage]")), "")
+    found = re.findall(r'^\s*(graphroot|driver)\s*=\s*"([^"]*)"', storage, re.M)
+    return {key: value for key, value in found if value}
 
 
 def store_root() -> Tuple[str, Optional[str]]:
@@ -176,7 +175,7 @@ def read_image(reference: str) -> Optional[Tuple[Dict[str, Tuple[object, str]], 
     if image is None:
         return None
     image_id = image["id"]
-    key = "=" + base64.b64encode(f"sha256:{image_id}".encode()).decode()
+    key = "=" + binascii.b2a_base64(f"sha256:{image_id}".encode(), newline=False).decode()
     config_path = os.path.join(root, f"{chosen}-images", image_id, key)
     try:
         with open(config_path, encoding="utf-8") as handle:
