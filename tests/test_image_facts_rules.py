@@ -149,3 +149,11 @@ def test_no_prestop_can_work_without_shell_and_kill(tmp_path):
 def test_summary_counts_each_image_once(tmp_path):
     lint(tmp_path, {"a/Dockerfile": "FROM alpine:3.20\nCMD [\"/a\"]\n", "b/Dockerfile": "FROM alpine:3.20\nCMD [\"/b\"]\n"})
     assert image_facts.current().summary() == "initify: image facts (off): 1 image: 1 from the knowledge table"
+
+
+def test_sbin_init_of_an_unknown_image_is_said_and_fixed_only_when_asked(tmp_path):
+    (found,) = lint(tmp_path, {"Dockerfile": 'FROM example.invalid/base:1\nCMD ["/sbin/init"]\n'}, select=["IN107"])
+    assert "what it is in example.invalid/base:1 is not known" in found.message
+    assert found.fix is not None and not found.fix.safe
+    (found,) = lint(tmp_path, {"Dockerfile": 'FROM example.invalid/base:1\nCMD ["/lib/systemd/systemd"]\n'}, select=["IN107"])
+    assert "not known" not in found.message and found.fix.safe
