@@ -90,6 +90,8 @@ def test_busybox_init_in_a_pod_is_not_systemd(tmp_path):
 def test_busybox_init_in_compose_is_not_systemd(tmp_path):
     text = 'services:\n  app:\n    image: alpine:3.20\n    command: ["/sbin/init"]\n'
     assert [f.code for f in lint(tmp_path, {"compose.yaml": text}) if f.code == "IN303"] == []
+    text = text.replace("alpine:3.20", "fedora:41")
+    assert [f.code for f in lint(tmp_path, {"compose.yaml": text}) if f.code == "IN303"] == ["IN303"]
 
 
 # --- IN106 fix: the image's own package manager, tini -g, initify-init only with python3 -------
