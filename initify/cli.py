@@ -110,6 +110,30 @@ def _shared_settings(
     }
 
 
+_IMAGE_FACTS = click.option(
+    "--image-facts", "image_facts", type=click.Choice(["off", "local", "registry"]), default="local", show_default=True,
+    help="Where facts about base images come from: off = the knowledge table only; local = the local "
+         "containers-storage, else the table; registry = also ask registries (skopeo, cached by digest).")
+
+
+def _start_image_facts(mode: str) -> None:
+    from initify.image import facts as image_facts
+
+    image_facts.configure(mode)
+
+
+def _report_image_facts() -> None:
+    """One stderr line: how many images were resolved from where (and why a real one was not)."""
+    from initify.image import facts as image_facts
+
+    resolver = image_facts.current()
+    for note in resolver.notes:
+        click.echo(f"initify: note: {note}", err=True)
+    line = resolver.summary()
+    if line:
+        click.echo(line, err=True)
+
+
 class _Group(click.Group):
     """Lists every command on one line, its short help never cut (click trims it to 45 columns)."""
 
@@ -153,6 +177,7 @@ def _colour(no_color: bool) -> bool:
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no summary line, no notes.")
 @click.option("--no-color", is_flag=True, help="No colour in text output (also when NO_COLOR is set).")
 @click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader and where findings point [default: read as its content looks].")
+@_IMAGE_FACTS
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
@@ -164,6 +189,7 @@ def lint(
     quiet: bool,
     no_color: bool,
     stdin_filename: Optional[str],
+    image_facts: str,
     **shared: object,
 ) -> None:
     """Report problems in Dockerfiles, Kubernetes manifests and compose files (files or folders;
@@ -179,12 +205,14 @@ def lint(
     if statistics and output_format not in ("text", "json"):
         raise _fail("--statistics prints text or json, not " + output_format)
     options = lint_module.Options(**_shared_settings(**shared))  # type: ignore[arg-type]
+    _start_image_facts(image_facts)
     try:
         config_module.use_config_file(config_file)
         result = lint_module.run(list(paths), options, _read_stdin(paths), stdin_filename)
     except InputError as error:
         raise _fail(str(error))
     if not quiet:
+        _report_image_facts()
         for note in result.notes:
             click.echo(f"initify: note: {note}", err=True)
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
@@ -229,6 +257,7 @@ def _read_stdin(paths: Tuple[str, ...]) -> Optional[str]:
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file for every file instead of the nearest one.")
 @click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader [default: read as its content looks].")
+@_IMAGE_FACTS
 def fix(
     paths: Tuple[str, ...],
     show_diff: bool,
@@ -238,6 +267,7 @@ def fix(
     stopsignal_field: bool,
     config_file: Optional[str],
     stdin_filename: Optional[str],
+    image_facts: str,
     **shared: object,
 ) -> None:
     """Rewrite Dockerfiles (and their entrypoint scripts), Kubernetes manifests and compose files
@@ -260,6 +290,7 @@ def fix(
     stdin_text = _read_stdin(paths)
     if stdin_text is not None and len(paths) > 1:
         raise _fail("-: standard input is fixed on its own, without other paths")
+    _start_image_facts(image_facts)
     try:
         from initify import config as config_module
 
@@ -271,6 +302,7 @@ def fix(
         raise _fail(str(error))
     except OSError as error:
         raise _fail(f"{getattr(error, 'filename', None) or '?'}: cannot write: {error.strerror or error}")
+    _report_image_facts()
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
     changed = plan.changed()
@@ -309,7 +341,9 @@ def fix(
 @click.option("--no-fix", is_flag=True, help="Build the Dockerfile as it is.")
 @click.option("--target", default=None, help="Build stage to build.")
 @click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE passed to the engine and used to plan the fixes.")
-def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool, target: Optional[str], build_args: Tuple[str, ...]) -> None:
+@_IMAGE_FACTS
+def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...], engine: str, init: str, no_fix: bool,
+          target: Optional[str], build_args: Tuple[str, ...], image_facts: str) -> None:
     """Build an image with buildah or podman, with the fixes of `initify fix` applied to a
     temporary copy (your files are never changed), then check the built image's config.
 
@@ -335,6 +369,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    _start_image_facts(image_facts)
     try:
         outcome = build_module.build(options, say=lambda line: click.echo(f"initify: {line}", err=True),
                                      echo=lambda line: click.echo(f"  {line}", err=True))
@@ -348,6 +383,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
     except KeyboardInterrupt:
         click.echo("initify: interrupted; temporary files removed", err=True)
         sys.exit(130)
+    _report_image_facts()
     for line in build_module.summary(outcome):
         click.echo(line)
     sys.exit(1 if outcome.mismatches else 0)
@@ -391,8 +427,9 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 @click.option("--stopsignal-field", is_flag=True, help="Send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--target", default=None, help="Build stage that ships [default: the last one].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the manifest to a file (atomically).")
+@_IMAGE_FACTS
 def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_version: Optional[str], openshift: bool,
-             stopsignal_field: bool, target: Optional[str], output: Optional[str]) -> None:
+             stopsignal_field: bool, target: Optional[str], output: Optional[str], image_facts: str) -> None:
     """Print a Kubernetes manifest for the image DOCKERFILE builds, with the stop signal delivery,
     grace period, tty and os fields its facts call for (each explained in a comment).
 
@@ -401,6 +438,7 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
     from initify.commands import manifest as manifest_command
 
     options = manifest_command.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
+    _start_image_facts(image_facts)
     try:
         text = manifest_command.manifest(options)
         if output:
@@ -409,6 +447,7 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
         raise _fail(str(error))
     except OSError as error:
         raise _fail(f"{output}: cannot write: {error.strerror or error}")
+    _report_image_facts()
     if not output:
         sys.stdout.write(text)
 
@@ -503,8 +542,9 @@ def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_ve
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default="warning", show_default=True, help="Lowest severity that makes the exit status 1.")
 @click.option("--k8s-version", default=None, help="Kubernetes version X.Y of the cluster [default: the newest kubernetes-validate knows].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@_IMAGE_FACTS
 def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...], fail_level: str,
-          k8s_version: Optional[str], output: Optional[str]) -> None:
+          k8s_version: Optional[str], output: Optional[str], image_facts: str) -> None:
     """Lint the live workloads of a cluster: SOURCE is the output of
     `kubectl get pods,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o yaml` (a file, or `-`
     for stdin). Findings are grouped per NAMESPACE/Kind/NAME; objects made by a listed controller
@@ -519,10 +559,12 @@ def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tupl
     selected, ignored = _codes(select), _codes(ignore)
     _check_codes(selected + ignored)
     _check_version(k8s_version)
+    _start_image_facts(image_facts)
     try:
         result = audit_module.run(source, Selection(select=selected or ["ALL"], ignore=ignored), k8s_version)
     except InputError as error:
         raise _fail(str(error))
+    _report_image_facts()
     for note in result.notes:
         click.echo(f"initify: note: {note}", err=True)
     report = reporters.FORMATS[output_format](result.findings, colour=output_format == "text" and output is None and _colour(False), files=result.files)

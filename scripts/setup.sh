@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--system" ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # buildah/runc/podman/debootstrap: real image builds and containers; tini/dumb-init: init benchmark.
+    # buildah/runc/podman/debootstrap: real image builds and containers; tini/dumb-init: init benchmark;
+    # docker-registry/skopeo: a real registry for the image-facts tests; busybox-static: a BusyBox image
+    # and BusyBox's sh and init measured as PID 1.
     apt-get install -y -qq --no-install-recommends \
-        buildah runc podman uidmap debootstrap tini dumb-init git ca-certificates >/dev/null
+        buildah runc podman uidmap debootstrap tini dumb-init git ca-certificates \
+        docker-registry skopeo busybox-static file >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

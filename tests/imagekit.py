@@ -177,6 +177,57 @@ def require_base_image() -> str:
     return base_image()
 
 
+BUSYBOX_IMAGE = "localhost/initify-test-busybox:1"
+BASH_SH_IMAGE = "localhost/initify-test-bash-sh:1"
+
+
+def busybox_image(image: str = BUSYBOX_IMAGE) -> str:
+    """An image holding only Debian's static BusyBox: /bin/sh a hard link to it (as the official
+    busybox image does), /bin/kill and /sbin/init symlinks to it, CMD ["sh"]."""
+    busybox = shutil.which("busybox")
+    with cache_lock("busybox-image"):
+        if image_exists(image):
+            return image
+        container = run(["buildah", "from", "scratch"]).stdout.strip()
+        try:
+            root = Path(run(["buildah", "mount", container]).stdout.strip())
+            for folder in ("bin", "sbin", "etc", "tmp"):
+                (root / folder).mkdir(exist_ok=True)
+            shutil.copy(busybox, root / "bin" / "busybox")
+            os.link(root / "bin" / "busybox", root / "bin" / "sh")
+            for applet in ("kill", "sleep", "true"):
+                os.symlink("busybox", root / "bin" / applet)
+            os.symlink("../bin/busybox", root / "sbin" / "init")
+            (root / "etc" / "inittab").write_text("::respawn:/bin/sleep 1000\n")
+            run(["buildah", "umount", container])
+            run(["buildah", "config", "--cmd", "sh", container])
+            run(["buildah", "commit", "--quiet", container, image])
+        finally:
+            subprocess.run(["buildah", "rm", container], capture_output=True)
+    return image
+
+
+def bash_sh_image(image: str = BASH_SH_IMAGE) -> str:
+    """The Debian base with /bin/sh -> bash, an ENTRYPOINT and STOPSIGNAL SIGQUIT in its config."""
+    base = base_image()
+    with cache_lock("bash-sh-image"):
+        if image_exists(image):
+            return image
+        container = run(["buildah", "from", "--pull=never", base]).stdout.strip()
+        try:
+            root = Path(run(["buildah", "mount", container]).stdout.strip())
+            sh = root / "usr" / "bin" / "sh" if (root / "bin").is_symlink() else root / "bin" / "sh"
+            sh.unlink()
+            os.symlink("bash", sh)
+            run(["buildah", "umount", container])
+            run(["buildah", "config", "--entrypoint", '["/usr/local/bin/start"]', "--cmd", "serve",
+                 "--stop-signal", "SIGQUIT", container])
+            run(["buildah", "commit", "--quiet", container, image])
+        finally:
+            subprocess.run(["buildah", "rm", container], capture_output=True)
+    return image
+
+
 # An app that handles SIGTERM (prints, exits 0); "app: ready" once it listens.
 APP = """\
 import signal, sys

@@ -44,7 +44,7 @@ def test_lint_reports_shell_form_with_location_and_exit_1(tmp_path):
     assert result.exit_code == 1
     assert f"{path}:2:1: IN101" in result.output
     assert "IN106" in result.output
-    assert result.output.rstrip().splitlines()[-1].startswith("Found 2 findings in 1 file")
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Found 2 findings in 1 file")
 
 
 def test_clean_file_exits_0(tmp_path):
@@ -57,7 +57,7 @@ def test_clean_file_exits_0(tmp_path):
 def test_json_format_fields(tmp_path):
     path = write(tmp_path, "Dockerfile", SHELL_FORM)
     result = run(["lint", "--format", "json", str(path)])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert {f["code"] for f in data} == {"IN101", "IN106"}
     first = data[0]
     assert set(first) == {"code", "name", "severity", "path", "line", "column", "end_line", "end_column", "message", "fixable"}
@@ -68,7 +68,7 @@ def test_json_format_fields(tmp_path):
 def test_github_format_is_workflow_commands(tmp_path):
     path = write(tmp_path, "Dockerfile", SHELL_FORM)
     result = run(["lint", "--format", "github", str(path)])
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0].startswith(f"::error file={path},line=2,col=1,endLine=2,title=IN101 shell-form-cmd::IN101 ")
     assert lines[1].startswith("::warning ")
 
@@ -92,7 +92,7 @@ def test_folder_discovery_skips_vendored_folders(tmp_path):
     write(tmp_path, ".git/Dockerfile", SHELL_FORM)
     write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
     write(tmp_path, "env/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).output)
+    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).stdout)
     paths = sorted({os.path.relpath(f["path"], tmp_path) for f in data})
     assert paths == ["app/Containerfile", "app/Dockerfile", "app/Dockerfile.prod", "app/web.Dockerfile"]
 
@@ -135,17 +135,17 @@ def test_suppression_comments(tmp_path):
         """
     )
     path = write(tmp_path, "Dockerfile", text)
-    codes = {f["code"] for f in json.loads(run(["lint", "--format", "json", str(path)]).output)}
+    codes = {f["code"] for f in json.loads(run(["lint", "--format", "json", str(path)]).stdout)}
     assert codes == {"IN106"}
     write(tmp_path, "Dockerfile", "# initify: ignore-file=IN106\n" + text)
-    assert json.loads(run(["lint", "--format", "json", str(path)]).output) == []
+    assert json.loads(run(["lint", "--format", "json", str(path)]).stdout) == []
 
 
 def test_config_in_pyproject_found_walking_up(tmp_path):
     write(tmp_path, "pyproject.toml", '[tool.initify]\nignore = ["IN106"]\nfail-level = "never"\n[tool.initify.severity]\nIN101 = "info"\n')
     path = write(tmp_path, "deep/er/Dockerfile", SHELL_FORM)
     result = run(["lint", "--format", "json", str(path)])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert [(f["code"], f["severity"]) for f in data] == [("IN101", "info")]
     assert result.exit_code == 0
 
@@ -154,7 +154,7 @@ def test_initify_toml_per_path_ignores(tmp_path):
     write(tmp_path, ".initify.toml", '[per-path-ignores]\n"legacy/*" = ["IN1"]\n')
     write(tmp_path, "legacy/Dockerfile", SHELL_FORM)
     write(tmp_path, "new/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).output)
+    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).stdout)
     assert {os.path.relpath(f["path"], tmp_path) for f in data} == {"new/Dockerfile"}
 
 
@@ -189,7 +189,7 @@ def test_pyproject_without_initify_table_is_not_configuration(tmp_path):
     write(tmp_path, ".initify.toml", 'ignore = ["IN106"]\n')
     write(tmp_path, "app/pyproject.toml", "[project\nname = 'broken'\n")
     path = write(tmp_path, "app/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(path)]).output)
+    data = json.loads(run(["lint", "--format", "json", str(path)]).stdout)
     assert [f["code"] for f in data] == ["IN101"]
 
 
@@ -222,3 +222,20 @@ def test_installed_console_script_works_outside_the_source_tree(tmp_path):
     assert "Dockerfile:2:1: IN107" in result.stdout
     doc = subprocess.run([script, "rules", "IN101"], cwd=tmp_path, capture_output=True, text=True)
     assert doc.returncode == 0 and doc.stdout.startswith("# IN101")
+
+
+def test_image_facts_summary_line_on_stderr(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text("FROM alpine:3.20\nCMD [\"/app\"]\n")
+    (tmp_path / "b" / "Dockerfile").write_text("FROM example.invalid/own/base:1\nCMD [\"/app\"]\n")
+    result = run(["lint", "--image-facts", "off", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "initify: image facts (off): 2 images: 1 from the knowledge table, 1 unknown" in result.stderr
+    assert "image facts" not in result.stdout
+
+
+def test_image_facts_rejects_an_unknown_source(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM alpine\n")
+    result = run(["lint", "--image-facts", "cloud", str(tmp_path)])
+    assert result.exit_code == 2 and "--image-facts" in result.output

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from initify.cli import main
 
-NGINX = "FROM nginx:1.27\nSTOPSIGNAL SIGQUIT\n"
+NGINX = "FROM nginx:1.27-alpine\nSTOPSIGNAL SIGQUIT\n"  # BusyBox /bin/kill: the preStop runs `kill`
 POD = """\
 apiVersion: v1
 kind: Pod

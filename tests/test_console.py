@@ -61,7 +61,7 @@ def test_lint_ends_without_teardown_and_loses_no_output(tmp_path, text, status):
     assert result.returncode == status
     assert "TEARDOWN" not in result.stderr
     expected = CliRunner().invoke(cli_main, ["lint", "--format", "json", *paths])
-    assert result.stdout == expected.output and expected.exit_code == status
+    assert result.stdout == expected.stdout and expected.exit_code == status
 
 
 def test_bad_input_still_exits_2_with_its_message(tmp_path):

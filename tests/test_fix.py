@@ -281,8 +281,8 @@ def test_init_python_for_python_bases_copies_the_init_verbatim(tmp_path):
 def test_init_tini_from_the_package_manager_keeps_an_inherited_cmd(tmp_path):
     original = 'FROM alpine:3.20 AS base\nCMD ["npm", "start"]\nFROM base\nRUN true\n'
     text, _ = fixed(tmp_path, original, "--unsafe-fixes")
-    assert text == original + 'RUN apk add --no-cache tini\nENTRYPOINT ["tini", "--"]\nCMD ["npm", "start"]\n'
-    assert final_commands(text) == [("ENTRYPOINT", True, ("tini", "--")), ("CMD", True, ("npm", "start"))]
+    assert text == original + 'RUN apk add --no-cache tini\nENTRYPOINT ["tini", "-g", "--"]\nCMD ["npm", "start"]\n'
+    assert final_commands(text) == [("ENTRYPOINT", True, ("tini", "-g", "--")), ("CMD", True, ("npm", "start"))]
 
 
 def test_init_wraps_an_existing_exec_form_entrypoint(tmp_path):
@@ -306,7 +306,7 @@ def test_dumb_init_carries_the_rewrite_as_numbers(tmp_path):
     assert final_commands(text)[0] == ("ENTRYPOINT", True, ("dumb-init", "--rewrite", "15:3", "--"))
     assert codes(tmp_path / "Dockerfile") == []  # IN108 sees the rewrite; dumb-init signals the script's group
     text, _ = fixed(tmp_path, original, "--unsafe-fixes", "--init", "tini", "--select", "IN106")
-    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("tini", "--"))
+    assert final_commands(text)[0] == ("ENTRYPOINT", True, ("tini", "-g", "--"))
 
 
 def test_no_init_when_nothing_is_known_or_none_is_asked(tmp_path):
@@ -330,7 +330,7 @@ def test_a_probed_base_decides_the_init_for_an_unknown_image_name(tmp_path):
         plan = fix.plan([str(path)], fix.FixOptions(unsafe_fixes=True, init=init, base=probed))
         (state,) = plan.changed()
         assert "apt-get install -y --no-install-recommends tini" in state.text
-        assert final_commands(state.text)[0] == ("ENTRYPOINT", True, ("tini", "--"))
+        assert final_commands(state.text)[0] == ("ENTRYPOINT", True, ("tini", "-g", "--"))
     with_python = knowledge.Base("localhost/my-debian:1", python3=True, package_manager="apt")
     plan = fix.plan([str(path)], fix.FixOptions(unsafe_fixes=True, base=with_python))
     texts = {os.path.basename(state.path): state.text for state in plan.changed()}

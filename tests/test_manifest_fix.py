@@ -126,7 +126,8 @@ def test_paired_daemon_gets_prestop_kill(tmp_path):
     files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", NGINX_POD)}
     text, plan = fixed(tmp_path, files, select=["IN201"])
     assert applied(plan) == ["IN201"]
-    assert '    lifecycle:\n      preStop:\n        exec:\n          command: ["kill", "-QUIT", "1"]\n' in text
+    # nginx:1.27 is Debian slim: no kill program, so the shell's builtin through /bin/sh -c
+    assert '    lifecycle:\n      preStop:\n        exec:\n          command: ["/bin/sh", "-c", "kill -QUIT 1"]\n' in text
 
 
 def test_stopsignal_field_with_new_kubernetes(tmp_path):
@@ -139,7 +140,14 @@ def test_stopsignal_field_with_new_kubernetes(tmp_path):
 def test_stopsignal_field_ignored_before_1_33(tmp_path):
     files = {"Dockerfile": NGINX_DOCKERFILE, "a.yaml": workload("Pod", NGINX_POD)}
     text, plan = fixed(tmp_path, files, select=["IN201"], stopsignal_field=True, version="1.29")
-    assert "stopSignal" not in text and '["kill", "-QUIT", "1"]' in text
+    assert "stopSignal" not in text and '["/bin/sh", "-c", "kill -QUIT 1"]' in text
+
+
+def test_an_image_with_a_kill_program_gets_it_run_directly(tmp_path):
+    dockerfile = NGINX_DOCKERFILE.replace("nginx:1.27", "nginx:1.27-alpine")  # BusyBox's /bin/kill
+    files = {"Dockerfile": dockerfile, "a.yaml": workload("Pod", NGINX_POD)}
+    text, plan = fixed(tmp_path, files, select=["IN201"])
+    assert '          command: ["kill", "-QUIT", "1"]\n' in text
 
 
 def test_existing_prestop_is_kept_and_the_message_says_what_it_lacks(tmp_path):

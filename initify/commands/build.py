@@ -107,9 +107,20 @@ def _final_facts(text: str, path: str, options: BuildOptions, context: str):
 
 
 def probe_base(image: str) -> BaseProbe:
-    """Look inside a local image: python3? which package manager? (found=False when not local)."""
+    """Look inside a local image: python3? which package manager? (found=False when not local).
+
+    The image facts read the store directly (and a registry with `--image-facts registry`); only
+    a store initify cannot read itself (another storage driver) is looked at through a buildah
+    working container."""
     if image.lower() == "scratch":
         return BaseProbe(image, True)
+    from initify.image import facts as image_facts
+
+    info = image_facts.resolve(image)
+    if info.origin in (image_facts.LOCAL, image_facts.REGISTRY):
+        return BaseProbe(image, True, info.value("python3") is True, str(info.value("package_manager") or "") or None)
+    if image_facts.current().mode == "off":
+        return BaseProbe(image, False)
     buildah = runtime.find_tool("buildah")
     made = subprocess.run([buildah, "from", "--pull=never", "--quiet", image], capture_output=True, text=True)
     if made.returncode != 0:

@@ -28,6 +28,7 @@ from initify.kubernetes.pods import (
     STOP_SIGNAL_SINCE,
     is_multi_service,
     is_systemd,
+    kill_command,
     kill_spelling,
     minimal_base,
     newest_known_version,
@@ -97,6 +98,9 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
     if signal == "SIGTERM":
         signal = None
     minimal = minimal_base(facts)
+    prestop, _ = kill_command(facts, signal) if signal else (None, False)
+    if signal and prestop is None and minimal is None:
+        minimal = facts.base_image  # no shell and no kill in it: no preStop exec can work
     new_enough = version >= STOP_SIGNAL_SINCE
     comments: Dict[str, List[str]] = {"signal": [], "grace": [], "tty": [], "openshift": [], "service_account": []}
     delivery = "none"
@@ -149,7 +153,7 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
         "pid1": _pid1_text(facts),
         "stop_signal": signal,
         "delivery": delivery,  # "prestop" | "field" | "none"
-        "prestop_command": ["kill", kill_spelling(signal), "1"] if delivery == "prestop" and signal else None,
+        "prestop_command": prestop if delivery == "prestop" and signal else None,
         "grace": grace,
         "tty": systemd,
         "os_name": os_name,

@@ -92,5 +92,10 @@ def service_facts(compose: ComposeFile, service: ComposeService, image: Optional
         if subject.source == "image" and not service.init:
             subject.chain = image.chain if image is not None else []
         else:
-            subject.chain = facts_module.build_chain(image, subject.argv, None, True)
+            info = None
+            if image is None and service.image and "$" not in service.image:
+                from initify.image import facts as image_facts
+
+                info = image_facts.resolve(service.image)  # which shell /bin/sh is in the unpaired image
+            subject.chain = facts_module.build_chain(image, subject.argv, None, True, image=info)
     return subject

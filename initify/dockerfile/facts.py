@@ -86,7 +86,7 @@ class Step(Record):
     """One process in the launch chain: PID 1, what it execs into, what it supervises."""
 
     __slots__ = ("kind", "argv", "origin", "pid1", "init", "script", "context_script", "analysis",
-                 "from_exec_form")
+                 "from_exec_form", "shell_fact", "implicit_exec", "init_fact")
 
     def __init__(self, kind: str, argv: List[str], origin: Optional[Instruction], pid1: bool,
                  init: Optional[knowledge.Init] = None, script: Optional[str] = None,
@@ -101,12 +101,18 @@ class Step(Record):
         self.context_script = context_script  # for kind "script"
         self.analysis = analysis  # initify.dockerfile.shell.ScriptAnalysis for shell/script steps
         self.from_exec_form = from_exec_form
+        # For a `sh -c` step whose script ends in a plain simple command: which shell this is
+        # (initify.image.facts.Fact, None when not known) and whether it execs that command, so
+        # that the command, not the shell, ends up with the shell's PID.
+        self.shell_fact: object = None
+        self.implicit_exec = False
+        self.init_fact: object = None  # for /sbin/init: what it really is in the image (a Fact)
 
 
 class ImageFacts(Record):
     __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
                  "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
-                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files")
+                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files", "base_info")
 
     def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
                  config: _Config, overridden: List[Instruction]) -> None:
@@ -132,6 +138,7 @@ class ImageFacts(Record):
         # Context files as `initify fix` plans them (absolute path -> text): read instead of the
         # disk, so a later fix pass sees the entrypoint script an earlier pass rewrote in memory.
         self.planned_files: Dict[str, str] = {}
+        self.base_info: object = None  # initify.image.facts.ImageInfo of the base image (None: Windows)
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -622,22 +629,59 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
     return words[1:] or None
 
 
-def _bash_lone_command(argv: List[str], text: str) -> Optional[List[str]]:
-    """The program bash execs for a shell-form command under `SHELL ["/bin/bash", "-c"]`.
-
-    `bash -c 'python app.py'` runs a lone simple command (no list, redirection or builtin) with
-    exec, without forking, so the program takes PID 1 (bash's "one-shot" optimisation; dash and
-    busybox sh fork instead). Only the Dockerfile's SHELL is trusted here: the real /bin/sh of
-    the base image is not known."""
+def _words(command: str) -> Optional[List[str]]:
+    """The words of a simple command when its program and first argument are literal."""
     from initify.dockerfile import shell
 
-    if os.path.basename(argv[0]) != "bash":
+    words = shell.split_words(command)
+    if words is None:  # `app --port $PORT`: the program is known, some arguments are not
+        scanned = shell._scan_command(command, allow_parameters=True)
+        if scanned and not scanned[0].has_expansion and (len(scanned) == 1 or not scanned[1].has_expansion):
+            words = [word.raw if word.has_expansion else word.value for word in scanned]
+    return words or None
+
+
+def _plain_tail(analysis, text: str) -> Optional[List[str]]:
+    """The argv of a `-c` script's last command when it is a plain simple command at the top level
+    (after nothing, `;`, `&&` or a newline; no redirection, assignment, builtin, function or trap):
+    the command bash and BusyBox ash exec instead of forking."""
+    if not getattr(analysis, "ok", False) or analysis.compound_last or analysis.traps:
         return None
-    return shell.exec_argv(text)
+    tails = [tail for tail in analysis.tails if tail.kind != "stop"]  # `a && b` stops early when a fails
+    if len(tails) != 1:
+        return None
+    tail = tails[0]
+    if tail.kind != "command" or tail.function is not None or "builtin" in tail.reason:
+        return None
+    lines = text.split("\n")
+    if tail.line < 1 or tail.line > len(lines):
+        return None
+    offset = sum(len(line) + 1 for line in lines[: tail.line - 1])
+    start, end = offset + tail.start, offset + tail.end
+    if text[start:end] != tail.text:
+        start, end = tail.start, tail.end  # offsets counted from the start of the text
+        if text[start:end] != tail.text:
+            return None
+    if text[end:].strip(" \t\n;"):
+        return None
+    before = text[:start].rstrip(" \t")
+    if before and not (before.endswith(";") or before.endswith("&&") or before.endswith("\n")):
+        return None
+    words = _words(tail.text)
+    if not words or "=" in words[0] or any(word[:1] in "<>" or word[-1:] in "<>" for word in words):
+        return None
+    return words
 
 
-def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
+def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool,
+                image: object = None) -> List[Step]:
+    """The launch chain of `argv`. `image` (initify.image.facts.ImageInfo) says which shell /bin/sh
+    is and what /sbin/init is; by default the base image of `facts`."""
+    from initify.image import facts as image_facts
+
     kb = knowledge.load()
+    if image is None and facts is not None:
+        image = facts.base_info
     steps: List[Step] = []
     pid1 = True
     depth = 0
@@ -645,8 +689,18 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
         depth += 1
         program = argv[0]
         init = kb.init_for(program)
+        init_fact = None
+        if init is not None and init.key == "systemd":
+            init_fact = image_facts.init_identity(program, image)  # type: ignore[arg-type]
+            if init_fact is not None and init_fact.value != "systemd":
+                init = kb.init_by_key(f"{init_fact.value}-init") if init_fact.value else None
+                if init is None:  # no init package in the image: /sbin/init is a program we know nothing of
+                    steps.append(Step("program", argv, origin, pid1, from_exec_form=from_exec_form))
+                    steps[-1].init_fact = init_fact
+                    break
         if init is not None:
             steps.append(Step("init", argv, origin, pid1, init=init, from_exec_form=from_exec_form))
+            steps[-1].init_fact = init_fact
             if not init.supervises_argv:
                 break
             argv = init_child_argv(init, argv[1:])
@@ -666,10 +720,16 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             analysis = _analyse(text)
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
             target = _exec_target(analysis, argv[index + 2:])
-            if target is None and not from_exec_form:
-                target = _bash_lone_command(argv, text)
             if target is None:
-                break
+                tail = _plain_tail(analysis, text)
+                if tail is None:
+                    break
+                steps[-1].shell_fact = (image_facts.shell_flavour(program, image)  # type: ignore[arg-type]
+                                        or image_facts.Fact(None, "not known"))
+                if image_facts.execs_last_command(program, image) is not True:  # type: ignore[arg-type]
+                    break
+                steps[-1].implicit_exec = True
+                target = tail
             steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
             argv = target
             continue
@@ -716,6 +776,10 @@ def analyse_image(
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
     facts.planned_files = dict(planned_files or {})
+    if not facts.windows:
+        from initify.image import facts as image_facts
+
+        facts.base_info = image_facts.resolve(facts.base_image)
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild

@@ -258,12 +258,20 @@ _PACKAGE_INSTALL = {
     "apk": "apk add --no-cache {package}",
     "dnf": "dnf install -y {package} && dnf clean all",
     "microdnf": "microdnf install -y {package} && microdnf clean all",
+    "yum": "yum install -y {package} && yum clean all",
 }
 
 
 def known_base(facts: ImageFacts) -> Optional[knowledge.Base]:
-    """What is known of the base image: a probe of the real image, else the knowledge table."""
-    return facts.fix_base or knowledge.load().base_for(facts.base_image)
+    """What is known of the base image: `initify build`'s probe, else the image facts (the real
+    image, else the knowledge table); None when neither python3 nor the package manager is known."""
+    if facts.fix_base is not None:
+        return facts.fix_base
+    info = facts.base_info
+    if info is None or not (info.known("python3") or info.known("package_manager")):  # type: ignore[attr-defined]
+        return None
+    return knowledge.Base(facts.base_image, info.value("python3") is True,  # type: ignore[attr-defined]
+                          info.value("package_manager") or None)  # type: ignore[attr-defined]
 
 
 def choose_init(facts: ImageFacts) -> Tuple[Optional[str], str]:
@@ -367,7 +375,10 @@ def init_fix(path: str, facts: ImageFacts) -> Optional[Fix]:
         if any(i.keyword == "USER" for i in final):
             return None  # a package install would run as that user
         prepare = ("RUN", _PACKAGE_INSTALL[base.package_manager].format(package=init))
-        front = [init] + _rewrite_options(facts, init) + ["--"]
+        # `tini -g`: a plain `tini --` signals only its child, so a start script's children are
+        # SIGKILLed when tini exits; with -g the whole process group gets the stop signal.
+        group = ["-g"] if init == "tini" else []
+        front = [init] + group + _rewrite_options(facts, init) + ["--"]
     argv = front + (entrypoint.argv if entrypoint is not None else [])
     anchor, before = _insertion_point(facts)
     if anchor is None:

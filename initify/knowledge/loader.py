@@ -56,6 +56,19 @@ class Base(NamedTuple):
     package_manager: Optional[str]
 
 
+IMAGE_FACTS = ("sh", "init", "package_manager", "kill", "python3", "tini", "dumb_init", "entrypoint", "cmd", "stopsignal")
+
+
+class ImageEntry(NamedTuple):
+    """One row of the image table: a pattern, and each fact it knows with the source of that fact."""
+
+    pattern: str
+    example: str
+    family: str
+    facts: Dict[str, object]  # fact name -> value (a fact not there is unknown)
+    sources: Dict[str, str]  # fact name -> where it comes from
+
+
 class ImageStopSignal(NamedTuple):
     repository: str
     tag_contains: str
@@ -69,12 +82,19 @@ class Knowledge(NamedTuple):
     daemons: Tuple[Daemon, ...]
     bases: Tuple[Base, ...]
     image_stop_signals: Tuple[ImageStopSignal, ...] = ()
+    images: Tuple[ImageEntry, ...] = ()
 
     def init_for(self, program: str) -> Optional[Init]:
         """The known init that `program` (argv[0]) starts, matched by exact path or basename."""
         base = os.path.basename(program)
         for init in self.inits:
             if program in init.paths or base in init.names:
+                return init
+        return None
+
+    def init_by_key(self, key: str) -> Optional[Init]:
+        for init in self.inits:
+            if init.key == key:
                 return init
         return None
 
@@ -105,18 +125,84 @@ class Knowledge(NamedTuple):
                 return entry.stop_signal
         return None
 
-    def base_for(self, image: str) -> Optional[Base]:
-        """The first base-image entry whose pattern matches `image` (docker.io/library/ stripped)."""
-        name = image
-        for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
-            if name.startswith(prefix):
-                name = name[len(prefix):]
-        if ":" not in name.rsplit("/", 1)[-1]:
-            name += ":latest"
-        for base in self.bases:
-            if fnmatch.fnmatchcase(name, base.pattern):
-                return base
+    def image_entry(self, image: str) -> Optional[ImageEntry]:
+        """The first image-table entry whose pattern matches `image` (docker.io/library/ stripped)."""
+        name = table_name(image)
+        for entry in self.images:
+            if glob_match(name, entry.pattern):
+                return entry
         return None
+
+    def base_for(self, image: str) -> Optional[Base]:
+        """python3 and the package manager of `image`, from the image table (None: not in it)."""
+        entry = self.image_entry(image)
+        if entry is None:
+            return None
+        manager = entry.facts.get("package_manager") or None
+        return Base(entry.pattern, bool(entry.facts.get("python3", False)), manager)  # type: ignore[arg-type]
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """fnmatchcase for `*`, `?` and `[...]` without compiling a regular expression per pattern
+    (compiling the image table's patterns cost a lint run several milliseconds)."""
+    if "[" in pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return _same(name, pattern)
+    first, last = pieces[0], pieces[-1]
+    if len(name) < len(first) + len(last) or not _same(name[:len(first)], first):
+        return False
+    if last and not _same(name[len(name) - len(last):], last):
+        return False
+    position, end = len(first), len(name) - len(last)
+    for piece in pieces[1:-1]:
+        found = _find(name, piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
+def _same(text: str, pattern: str) -> bool:
+    return len(text) == len(pattern) and all(p == "?" or p == c for c, p in zip(text, pattern))
+
+
+def _find(text: str, piece: str, start: int, end: int) -> int:
+    if "?" not in piece:
+        return text.find(piece, start, end)
+    for index in range(start, end - len(piece) + 1):
+        if _same(text[index:index + len(piece)], piece):
+            return index
+    return -1
+
+
+def table_name(image: str) -> str:
+    """`docker.io/library/python:3` -> `python:3`; a missing tag is `latest`; a digest is dropped."""
+    name = image.split("@", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/", "library/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name
+
+
+def _image_entries(data: Dict) -> Tuple[ImageEntry, ...]:
+    families: Dict[str, Dict] = data.get("image_families", {})
+    entries = []
+    for row in data.get("images", []):
+        family = families.get(row["family"], {})
+        facts: Dict[str, object] = {}
+        sources: Dict[str, str] = {}
+        for name in IMAGE_FACTS:
+            if name in row:
+                facts[name], sources[name] = row[name], row["source"]
+            elif name in family:
+                facts[name], sources[name] = family[name], family["sources"][name]
+        entries.append(ImageEntry(row["pattern"], row["example"], row["family"], facts, sources))
+    return tuple(entries)
 
 
 def _frozen(values: Optional[List[str]]) -> FrozenSet[str]:
@@ -145,10 +231,9 @@ def load() -> Knowledge:
         Daemon(key=key, names=_frozen(entry["names"]), stop_signal=entry["stop_signal"], source=entry["source"])
         for key, entry in data["daemons"].items()
     )
-    bases = tuple(
-        Base(pattern=entry["pattern"], python3=bool(entry["python3"]), package_manager=entry.get("package_manager"))
-        for entry in data.get("bases", [])
-    )
+    images = _image_entries(data)
+    bases = tuple(Base(e.pattern, bool(e.facts.get("python3", False)), e.facts.get("package_manager") or None)  # type: ignore[arg-type]
+                  for e in images)
     image_stop_signals = tuple(
         ImageStopSignal(entry["repository"], entry.get("tag_contains", ""), entry["stop_signal"])
         for entry in data.get("image_stop_signals", [])
@@ -160,4 +245,5 @@ def load() -> Knowledge:
         launchers=_frozen(data["launchers"]["names"]),
         daemons=daemons,
         bases=bases,
+        images=images,
     )

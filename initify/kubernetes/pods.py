@@ -94,14 +94,42 @@ def image_argv_with_args(image: ImageFacts, args: List[str]) -> List[str]:
     return list(entrypoint.argv) + list(args)
 
 
-def minimal_base(image: Optional[ImageFacts]) -> Optional[str]:
-    """The base image when it is scratch or distroless (no shell, no kill, no sleep); else None."""
-    if image is None:
+def minimal_base(image: Optional[ImageFacts], info: object = None) -> Optional[str]:
+    """The base image when it has neither a shell nor a `kill` (scratch, distroless); else None.
+
+    `info` (initify.image.facts.ImageInfo) is the image of an unpaired container."""
+    if image is not None:
+        info = image.base_info
+    if info is None:
         return None
-    base = image.base_image
-    if base.lower() == "scratch" or "distroless" in base.lower():
-        return base
+    reference = image.base_image if image is not None else info.reference  # type: ignore[attr-defined]
+    sh, kill = info.get("sh"), info.get("kill")  # type: ignore[attr-defined]
+    if sh is not None and kill is not None and not sh.value and not kill.value:
+        return reference
+    if image is not None and (reference.lower() == "scratch" or "distroless" in reference.lower()) and sh is None:
+        return reference
     return None
+
+
+def kill_command(image: Optional[ImageFacts], signal: str, info: object = None) -> Tuple[Optional[List[str]], bool]:
+    """(preStop exec command that sends `signal` to PID 1 with a `kill` this image has, known).
+
+    A kill program (`/bin/kill`, BusyBox's applet) is run directly; without one, the shell's
+    builtin through `/bin/sh -c`; neither: None (no preStop exec can work). `known` is False when
+    the image's tools are not known (then the plain `kill` is proposed)."""
+    if image is not None:
+        info = image.base_info
+    spelled = kill_spelling(signal)
+    plain = ["kill", spelled, "1"]
+    kill = info.get("kill") if info is not None else None  # type: ignore[attr-defined]
+    if kill is None:
+        return plain, False
+    if kill.value:
+        return plain, True
+    sh = info.get("sh")  # type: ignore[attr-defined]
+    if sh is not None and not sh.value:
+        return None, True
+    return ["/bin/sh", "-c", f"kill {spelled} 1"], sh is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +257,7 @@ def kill_spelling(signal: str) -> str:
 
 class ContainerFacts(Record):
     __slots__ = ("manifest", "pod", "container", "image", "dockerfile", "k8s_version", "argv", "source", "chain",
-                 "image_chain", "stop_signal_field")
+                 "image_chain", "stop_signal_field", "image_info")
 
     def __init__(self, manifest: ManifestFile, pod: PodSpec, container: Container, image: Optional[ImageFacts],
                  dockerfile: Optional[str], k8s_version: Tuple[int, int], argv: Optional[List[str]] = None,
@@ -246,6 +274,8 @@ class ContainerFacts(Record):
         self.chain: List[Step] = [] if chain is None else chain
         self.image_chain: List[Step] = [] if image_chain is None else image_chain  # what the image alone would run
         self.stop_signal_field = stop_signal_field  # `initify fix --stopsignal-field`: IN201 fixes with lifecycle.stopSignal
+        # initify.image.facts.ImageInfo of the container's image reference when no Dockerfile is paired
+        self.image_info: object = None
 
     @property
     def path(self) -> str:
@@ -279,9 +309,25 @@ class ContainerFacts(Record):
 
     @property
     def image_stop_signal(self) -> Optional[str]:
-        if self.image is None or self.image.stopsignal is None:
+        if self.image is None:
+            if self.image_info is not None and self.image_info.value("stopsignal"):  # type: ignore[attr-defined]
+                return signals.normalise(str(self.image_info.value("stopsignal")))  # type: ignore[attr-defined]
+            return None
+        if self.image.stopsignal is None:
             return None
         return self.image.stopsignal.name
+
+    @property
+    def image_known(self) -> bool:
+        """Whether what the image runs and sets is known: a paired Dockerfile, or the image's config."""
+        return self.image is not None or (self.image_info is not None and self.image_info.config_known)  # type: ignore[attr-defined]
+
+    def kill_command(self, signal: str) -> Tuple[Optional[List[str]], bool]:
+        return kill_command(self.image, signal, self.image_info)
+
+    @property
+    def minimal_base(self) -> Optional[str]:
+        return minimal_base(self.image, self.image_info)
 
     @property
     def wanted_signal(self) -> Optional[str]:
@@ -322,19 +368,34 @@ def container_facts(
     k8s_version: Tuple[int, int],
 ) -> ContainerFacts:
     subject = ContainerFacts(manifest, pod, container, image, dockerfile, k8s_version)
+    info = None
+    if image is None and container.image and "$" not in container.image and "{{" not in container.image:
+        from initify.image import facts as image_facts
+
+        info = subject.image_info = image_facts.resolve(container.image)
+    configured: Optional[List[str]] = None  # ENTRYPOINT + CMD from the unpaired image's config
+    if info is not None and info.config_known:
+        configured = list(info.value("entrypoint")) + list(info.value("cmd"))  # type: ignore[call-overload]
+        subject.image_chain = facts_module.build_chain(None, configured, None, True, image=info) if configured else []
     if image is not None:
         subject.image_chain = image.chain
     if container.command:
         subject.argv, subject.source = container.command + (container.args or []), "command"
     elif container.args:
         if image is None:
-            return subject  # the image's ENTRYPOINT is unknown, so is PID 1
-        subject.argv, subject.source = image_argv_with_args(image, container.args), "args"
+            if info is None or not info.config_known:
+                return subject  # the image's ENTRYPOINT is unknown, so is PID 1
+            subject.argv, subject.source = list(info.value("entrypoint")) + list(container.args), "args"  # type: ignore[call-overload]
+        else:
+            subject.argv, subject.source = image_argv_with_args(image, container.args), "args"
     elif image is not None:
         subject.argv, subject.source, subject.chain = list(image.pid1_argv), "image", image.chain
         return subject
+    elif configured:
+        subject.argv, subject.source, subject.chain = configured, "image", subject.image_chain
+        return subject
     if subject.argv:
-        subject.chain = facts_module.build_chain(image, subject.argv, None, True)
+        subject.chain = facts_module.build_chain(image, subject.argv, None, True, image=info)
     return subject
 
 

@@ -152,10 +152,29 @@ def test_no_report(lint, text):
 
 
 def test_advice_for_a_simple_last_command(findings):
-    (found,) = findings('FROM alpine\nCMD ["sh", "-c", "python app.py"]\n', select=["IN104"])
+    (found,) = findings('FROM debian\nCMD ["sh", "-c", "python app.py"]\n', select=["IN104"])
     assert "write `exec python app.py`" in found.message
     assert "is PID 1" in found.message
     assert found.severity == "warning"
+
+
+@pytest.mark.parametrize("base, shell", [("alpine:3.20", "busybox"), ("fedora:41", "bash"), ("debian", "bash")])
+def test_a_shell_that_execs_the_last_command_makes_it_info(findings, base, shell):
+    program = "bash" if base == "debian" else "sh"
+    (found,) = findings(f'FROM {base}\nCMD ["{program}", "-c", "cd /srv && python app.py"]\n', select=["IN104"])
+    assert found.severity == "info"
+    assert f"is {shell} (" in found.message and "takes the shell's PID" in found.message
+    assert found.fix is not None  # `exec` is still exact
+
+
+def test_a_compound_tail_keeps_the_warning_on_busybox(findings):
+    (found,) = findings('FROM alpine\nCMD ["sh", "-c", "python app.py | tee log"]\n', select=["IN104"])
+    assert found.severity == "warning" and "compound" in found.message
+
+
+def test_an_unknown_shell_says_so(findings):
+    (found,) = findings('FROM example.com/own/base:1\nCMD ["sh", "-c", "python app.py"]\n', select=["IN104"])
+    assert found.severity == "warning" and "not known here" in found.message
 
 
 def test_advice_for_a_compound_last_command(findings):
@@ -164,7 +183,7 @@ def test_advice_for_a_compound_last_command(findings):
 
 
 def test_message_behind_an_init(findings):
-    (found,) = findings('FROM alpine\nENTRYPOINT ["tini", "--", "sh", "-c", "/app"]\n', select=["IN104"])
+    (found,) = findings('FROM debian\nENTRYPOINT ["tini", "--", "sh", "-c", "/app"]\n', select=["IN104"])
     assert "between the init and the app" in found.message
 
 

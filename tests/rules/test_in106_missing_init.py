@@ -74,8 +74,8 @@ POSITIVE = {
     ),
     "tini hidden behind a shell-form ENTRYPOINT": (
         """
-        FROM alpine:3.20
-        RUN apk add --no-cache tini
+        FROM debian:bookworm
+        RUN apt-get update && apt-get install -y tini
         ENTRYPOINT tini -- python app.py
         """,
         {},
@@ -139,6 +139,9 @@ NEGATIVE = {
     "no command: decided by the base image": ("FROM node:22-slim\nRUN npm ci\n", {}),
     "builder stage only": ('FROM node:22 AS build\nCMD npm run build\nFROM nginx:1.27\nCMD ["nginx", "-g", "daemon off;"]\n', {}),
     "Windows image": ("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD [\"cmd\"]\n", {}),
+    "BusyBox sh execs tini": ("FROM alpine:3.20\nRUN apk add --no-cache tini\nENTRYPOINT tini -g -- python3 app.py\n", {}),
+    "bash execs the program": ("FROM fedora:41\nCMD cd /srv && python3 app.py\n", {}),
+    "BusyBox init is PID 1": ("FROM alpine:3.20\nRUN apk add --no-cache openrc\nCMD [\"/sbin/init\"]\n", {}),
 }
 
 

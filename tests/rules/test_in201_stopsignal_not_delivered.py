@@ -97,7 +97,8 @@ def test_distroless_base_has_no_kill(tmp_path):
     image = 'FROM gcr.io/distroless/static-debian12\nSTOPSIGNAL SIGINT\nCMD ["/app"]\n'
     found, result = lint(tmp_path, image, workload("Pod", PLAIN))
     assert len(found) == 1
-    assert "does not have" in result.findings[0].message
+    assert "no preStop exec hook can work" in result.findings[0].message
+    assert result.findings[0].fix is None
 
 
 def test_sigterm_images_and_unpaired_images_are_clean(tmp_path):

@@ -99,7 +99,7 @@ def test_sidecars_are_judged(tmp_path):
     text = workload("Pod", """
         initContainers:
         - name: logs
-          image: busybox:1.36
+          image: debian:bookworm-slim
           restartPolicy: Always
           command: ["sh", "-c", "tail -F /var/log/app.log"]
         containers:
@@ -107,6 +107,16 @@ def test_sidecars_are_judged(tmp_path):
           image: registry.example.com/app:1
         """)
     assert lint_files(tmp_path, {"pod.yaml": text}, select=["IN206"]) == [("IN206", line_of(text, "command:"))]
+
+
+def test_busybox_sh_execs_the_command_so_no_shell_is_pid_1(tmp_path):
+    text = workload("Pod", """
+        containers:
+        - name: logs
+          image: busybox:1.36
+          command: ["sh", "-c", "tail -F /var/log/app.log"]
+        """)
+    assert lint_files(tmp_path, {"pod.yaml": text}, select=["IN206"]) == []
 
 
 def test_windows_pods_are_not_judged(tmp_path):

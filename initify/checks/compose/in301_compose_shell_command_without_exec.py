@@ -5,6 +5,7 @@ from typing import Iterator
 import shlex
 from typing import Optional
 
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
 from initify.dockerfile import shell as shell_module
 from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in204_shell_command_without_exec import advice, script_fix
@@ -42,11 +43,21 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         return
     for step in shells_without_exec(subject):
         analysis = step.analysis
-        found = hit_at(
-            subject.compose.text, subject.manifest_line,
-            f"service {subject.service.name!r}: `{step.argv[0]} -c` does not exec its last command: the shell "
-            f"stays in front of the app, ignores SIGTERM and `docker compose stop` waits for the SIGKILL; "
-            f"{advice(analysis)}",
-        )
+        if step.implicit_exec:
+            found = hit_at(
+                subject.compose.text, subject.manifest_line,
+                f"service {subject.service.name!r}: `{step.argv[0]} -c` does not write `exec`, but {shell_says(step)}: "
+                f"`{analysis.last_command.strip()}` takes the shell's PID and gets the stop signal; `exec` says so "
+                f"exactly on any shell; {advice(analysis)}",
+                "info",
+            )
+        else:
+            unknown = f" ({UNKNOWN_SHELL_CLAUSE})" if unknown_shell(step) else ""
+            found = hit_at(
+                subject.compose.text, subject.manifest_line,
+                f"service {subject.service.name!r}: `{step.argv[0]} -c` does not exec its last command: the shell "
+                f"stays in front of the app{unknown}, ignores SIGTERM and `docker compose stop` waits for the SIGKILL; "
+                f"{advice(analysis)}",
+            )
         found.fix = _fix(subject, step.script)
         yield found

@@ -4,7 +4,21 @@ from typing import Iterator
 
 from initify.engine import Hit, hit
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import SHELL, ImageFacts
+from initify.dockerfile.facts import SHELL, ImageFacts, Step
+
+UNKNOWN_SHELL_CLAUSE = "unless this image's /bin/sh is bash or BusyBox, which exec the last command (not known here)"
+
+
+def shell_says(step: Step) -> str:
+    """`this image's /bin/sh is bash (local image x: /bin/sh is bash), which execs the last command`."""
+    fact = step.shell_fact
+    program = step.argv[0]
+    return f"this image's {program} is {fact.value} ({fact.source}), which execs the last command"  # type: ignore[attr-defined]
+
+
+def unknown_shell(step: Step) -> bool:
+    """A `sh -c` script ends in a plain command, but whether this /bin/sh execs it is not known."""
+    return step.shell_fact is not None and getattr(step.shell_fact, "value", None) is None
 
 CODE = "IN101"
 NAME = "shell-form-cmd"
@@ -36,14 +50,20 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     else:
         where = f"{shell} runs as PID 1; it installs no SIGTERM handler and forwards no signal"
     inherited = "" if cmd.instruction in facts.final.instructions else " (inherited from an earlier stage)"
-    first = facts.chain[0] if facts.chain else None
-    if facts.entrypoint is None and first is not None and first.kind == "shell" and not first.pid1 and not cmd.text.startswith("exec "):
-        message = (
-            f"CMD is shell form{inherited}: `{shell}` execs a lone command, so {facts.chain[1].argv[0]} "
-            f"becomes PID 1 and receives signals, but that holds only while the command stays one simple "
-            f"command; exec form is exact and needs no shell; write it as a JSON array"
+    step = next((s for s in facts.chain if s.kind == "shell" and s.argv == cmd.argv), None)
+    if facts.entrypoint is None and step is not None and step.implicit_exec:
+        found = hit(
+            cmd.instruction,
+            f"CMD is shell form{inherited}: {shell_says(step)}, so `{step.script.strip()}` runs as PID 1 "
+            f"and gets the stop signal; exec form says so exactly on any /bin/sh; write it as a JSON array",
+            fix=rewrite.exec_form_fix(facts.dockerfile.path, cmd),
         )
-    elif cmd.text.startswith("exec "):
+        found.severity = "info"
+        yield found
+        return
+    if facts.entrypoint is None and step is not None and unknown_shell(step):
+        where += f"; {UNKNOWN_SHELL_CLAUSE}"
+    if cmd.text.startswith("exec "):
         message = (
             f"CMD is shell form{inherited}: `exec` already hands PID 1 to the program, so signals do "
             f"arrive, but exec form is exact and needs no shell; write it as a JSON array"

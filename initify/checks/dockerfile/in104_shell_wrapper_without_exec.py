@@ -7,6 +7,7 @@ from initify.dockerfile import shell as shell_module
 from initify.engine import Fix, Hit, hit
 from initify.dockerfile.shell import stops_on_term
 from initify.dockerfile.facts import EXEC, ImageFacts
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
 
 CODE = "IN104"
 NAME = "shell-wrapper-without-exec"
@@ -33,7 +34,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         if facts.behind_group_init(step):
             continue  # the init signals the whole group: the app gets the stop signal anyway
         shell = step.argv[0]
-        where = "is PID 1" if step.pid1 else "sits between the init and the app"
+        where = "is PID 1" if step.pid1 or step.implicit_exec else "sits between the init and the app"
         if analysis.compound_last:
             advice = "the script ends in a compound command; put an init in front (initify-init, tini) or move it into a script that ends in `exec`"
         else:
@@ -44,10 +45,22 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         new_script = shell_module.add_exec(step.script)
         if new_script is not None:
             fix = rewrite.replace_script_fix(facts.dockerfile.path, facts, step.script, new_script)
+        if step.implicit_exec:
+            found = hit(
+                instruction,
+                fix=fix,
+                message=f"`{shell} -c` wrapper does not write `exec`, but {shell_says(step)}: "
+                        f"`{analysis.last_command.strip()}` takes the shell's PID and gets the stop signal; "
+                        f"`exec` says so exactly on any shell; {advice}",
+            )
+            found.severity = "info"
+            yield found
+            continue
+        unknown = f" ({UNKNOWN_SHELL_CLAUSE})" if unknown_shell(step) else ""
         yield hit(
             instruction,
             fix=fix,
             message=
-            f"`{shell} -c` wrapper does not exec its last command: the shell {where}, ignores SIGTERM "
+            f"`{shell} -c` wrapper does not exec its last command: the shell {where}{unknown}, ignores SIGTERM "
             f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}",
         )

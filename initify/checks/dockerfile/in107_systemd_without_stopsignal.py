@@ -25,18 +25,25 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if signal is not None and (signal.name == "SIGRTMIN+3" or signal.unresolved):
         return
     fix = rewrite.stopsignal_fix(facts.dockerfile.path, facts, "SIGRTMIN+3", "STOPSIGNAL SIGRTMIN+3 for systemd")
+    unknown = ""
+    if pid1.init_fact is None and "systemd" not in pid1.argv[0]:
+        # /sbin/init of an image initify cannot see: systemd on most distributions, BusyBox init on
+        # Alpine (where SIGRTMIN+3 would turn a clean stop into a SIGKILL): say so, fix only when asked
+        unknown = f" (taking {pid1.argv[0]} to be systemd: what it is in {facts.base_image} is not known)"
+        if fix is not None:
+            fix = fix._replace(safe=False)
     if signal is None:
         yield hit(
             pid1.origin,
             "PID 1 is systemd but the image has no STOPSIGNAL: the runtime sends SIGTERM, systemd "
             "re-executes itself instead of halting and is SIGKILLed after the grace period; "
-            "add `STOPSIGNAL SIGRTMIN+3`",
+            f"add `STOPSIGNAL SIGRTMIN+3`{unknown}",
             fix=fix,
         )
     else:
         yield hit(
             signal.instruction,
             f"PID 1 is systemd but STOPSIGNAL is {signal.raw}: systemd halts only on SIGRTMIN+3; "
-            f"write `STOPSIGNAL SIGRTMIN+3`",
+            f"write `STOPSIGNAL SIGRTMIN+3`{unknown}",
             fix=fix,
         )

@@ -1,5 +1,6 @@
 """IN201 stopsignal-not-delivered: PID 1 needs a signal other than SIGTERM and the pod spec does not send it."""
 
+import json
 from typing import Any, Iterator, List, Optional
 
 from initify.knowledge import signals
@@ -7,7 +8,7 @@ from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in207_stopsignal_needs_os import linux_os_edit
 from initify.engine import Edit, Fix, Hit
 from initify.kubernetes.manifests import is_mapping
-from initify.kubernetes.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, minimal_base, prestop_signal
+from initify.kubernetes.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, prestop_signal
 
 CODE = "IN201"
 NAME = "stopsignal-not-delivered"
@@ -26,12 +27,15 @@ RUNTIMES = (
 def _remedies(subject: ContainerFacts, wanted: str) -> List[str]:
     remedies = []
     if not subject.pod.share_process_namespace:
-        command = f'["kill", "{kill_spelling(wanted)}", "1"]'
-        remedy = f"a preStop hook `exec: command: {command}`"
-        base = minimal_base(subject.image)
-        if base is not None:
-            remedy += f" (it needs a `kill` binary, which the base image {base} does not have)"
-        remedies.append(remedy)
+        command, _ = subject.kill_command(wanted)
+        if command is not None:
+            remedies.append("a preStop hook `exec: command: " + json.dumps(command) + "`")
+        else:
+            base = subject.minimal_base or "this image"
+            remedies_note = f"no preStop exec hook can work: {base} has neither a shell nor a `kill`"
+            if subject.k8s_version < STOP_SIGNAL_SINCE:
+                return [remedies_note + "; only the runtime honouring the image STOPSIGNAL delivers it"]
+            remedies.append(f"({remedies_note})")
     if subject.k8s_version >= STOP_SIGNAL_SINCE:
         remedies.append(
             f"`lifecycle.stopSignal: {wanted}` with `spec.os.name: linux` (Kubernetes >= 1.33, alpha gate "
@@ -65,14 +69,17 @@ def _fix(subject: ContainerFacts, wanted: str) -> Optional[Fix]:
                 return None
             edits = (os_edit, edit)
         return Fix(edits, safe=True, note=f"lifecycle.stopSignal: {wanted}")
-    if container.pre_stop is not None or subject.pod.share_process_namespace or minimal_base(subject.image) is not None:
+    if container.pre_stop is not None or subject.pod.share_process_namespace:
         return None
-    hook = {"exec": {"command": ["kill", kill_spelling(wanted), "1"]}}
+    command, known = subject.kill_command(wanted)
+    if command is None:
+        return None  # neither a shell nor a kill in the image
+    hook = {"exec": {"command": command}}
     edit = _lifecycle_edit(subject, lifecycle, "preStop", hook)
     if edit is None:
         return None
-    # safe only when the paired Dockerfile shows a base image with a `kill`; unpaired, unknown
-    return Fix((edit,), safe=subject.image is not None, note=f"preStop kill {kill_spelling(wanted)} 1")
+    # safe only when the image is known to have this `kill` (the paired Dockerfile's base, or the image itself)
+    return Fix((edit,), safe=known and subject.image_known, note=f"preStop kill {kill_spelling(wanted)} 1")
 
 
 def check(subject: ContainerFacts) -> Iterator[Hit]:
@@ -105,9 +112,9 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         return
     if sent is not None and subject.pod.share_process_namespace:
         problem = "the preStop `kill ... 1` signals the pause container, because `shareProcessNamespace: true` makes it PID 1"
-    elif subject.image is not None and subject.image_stop_signal == wanted:
+    elif subject.image_known and subject.image_stop_signal == wanted:
         problem = f"the pod relies on the runtime honouring the image STOPSIGNAL ({RUNTIMES})"
-    elif subject.image is not None:
+    elif subject.image_known:
         problem = "the image sets no matching STOPSIGNAL, so the runtime sends SIGTERM"
     else:
         problem = "the image is not paired with a Dockerfile, so nothing says the runtime sends it"

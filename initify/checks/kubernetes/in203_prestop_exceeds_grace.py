@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.kubernetes.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, minimal_base, prestop_sleep
+from initify.kubernetes.pods import SLEEP_ACTION_SINCE, ContainerFacts, hit_at, prestop_sleep
 
 if TYPE_CHECKING:
     from initify.kubernetes.admission import PolicyCheck
@@ -41,7 +41,7 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     message += f"; sleep less, or raise terminationGracePeriodSeconds to at least {seconds + 10}"
     if hook.action == "exec" and subject.k8s_version >= SLEEP_ACTION_SINCE:
         message += "; prefer the `sleep: {seconds: N}` action, which needs no `sleep` binary in the image"
-        base = minimal_base(subject.image)
+        base = subject.minimal_base
         if base is not None:
             message += f" ({base} has none)"
     found = hit_at(subject.manifest.text, hook.line, message)

@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
 from initify.dockerfile import shell as shell_module
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
@@ -49,12 +50,22 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     for step in shells_without_exec(subject):
         analysis = step.analysis
         line = subject.manifest_line
-        where = "is PID 1" if step.pid1 else "sits between PID 1 and the app"
-        found = hit_at(
-            subject.manifest.text, line,
-            f"container {subject.container.name!r}: `{step.argv[0]} -c` does not exec its last command: the "
-            f"shell {where}, ignores SIGTERM and the app never gets the stop signal; {advice(analysis)}",
-        )
+        where = "is PID 1" if step.pid1 or step.implicit_exec else "sits between PID 1 and the app"
+        if step.implicit_exec:
+            found = hit_at(
+                subject.manifest.text, line,
+                f"container {subject.container.name!r}: `{step.argv[0]} -c` does not write `exec`, but "
+                f"{shell_says(step)}: `{analysis.last_command.strip()}` takes the shell's PID and gets the stop "
+                f"signal; `exec` says so exactly on any shell; {advice(analysis)}",
+                "info",
+            )
+        else:
+            unknown = f" ({UNKNOWN_SHELL_CLAUSE})" if unknown_shell(step) else ""
+            found = hit_at(
+                subject.manifest.text, line,
+                f"container {subject.container.name!r}: `{step.argv[0]} -c` does not exec its last command: the "
+                f"shell {where}{unknown}, ignores SIGTERM and the app never gets the stop signal; {advice(analysis)}",
+            )
         node = subject.container.node
         found.fix = script_fix(subject.manifest, [(node, "command"), (node, "args")], step.script)
         yield found
