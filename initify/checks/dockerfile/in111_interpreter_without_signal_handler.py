@@ -1,0 +1,49 @@
+"""IN111 interpreter-without-signal-handler: python/node/ruby/php/deno/bun is PID 1 and its code
+from the build context installs no SIGTERM handler, so the kernel drops the stop signal."""
+
+import posixpath
+from typing import Iterator
+
+from initify.dockerfile import rewrite
+from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.interpreters import interpreted
+from initify.engine import Hit, hit
+
+CODE = "IN111"
+NAME = "interpreter-without-signal-handler"
+SEVERITY = "warning"
+TARGET = "dockerfile"
+FIXABLE = True
+FIXES = True
+SUMMARY = "an interpreter (python, node, ruby, php, deno, bun) is PID 1 and its code handles no SIGTERM: the kernel drops it"
+
+_HOW = {
+    "python": "signal.signal(signal.SIGTERM, handler)",
+    "node": "process.on('SIGTERM', ...)",
+    "ruby": "trap('TERM') { ... }",
+    "php": "pcntl_signal(SIGTERM, ...)",
+    "deno": 'Deno.addSignalListener("SIGTERM", ...)',
+    "bun": "process.on('SIGTERM', ...)",
+}
+
+
+def check(facts: ImageFacts) -> Iterator[Hit]:
+    if facts.windows or facts.delivered_signal != "SIGTERM":
+        return  # Python and Ruby handle SIGINT themselves; other stop signals are IN108's concern
+    pid1 = facts.pid1
+    if pid1 is None or pid1.origin is None or any(step.kind == "init" for step in facts.chain):
+        return
+    found = interpreted(facts, pid1)
+    if found is None or found.handler is not None:
+        return
+    where = found.entry
+    if found.script is not None and found.script.source and not found.script.source.startswith("<<"):
+        where = f"{found.entry} (from {posixpath.normpath(found.script.source)})"
+    yield hit(
+        pid1.origin,
+        f"PID 1 is {pid1.argv[0]} running {where}, which installs no SIGTERM handler: the kernel drops "
+        f"SIGTERM to a PID 1 without one, so a stop waits out the grace period and ends in SIGKILL, and "
+        f"nothing reaps the zombies its subprocesses leave; put an init in front (initify-init, tini, "
+        f"dumb-init) or handle SIGTERM in the code ({_HOW[found.interpreter]})",
+        fix=rewrite.init_fix(facts.dockerfile.path, facts),
+    )
