@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from manifest_helpers import run, workload, write  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = """\
@@ -290,3 +293,18 @@ def textwrap_dedent(text: str) -> str:
     import textwrap
 
     return textwrap.dedent(text).lstrip("\n")
+
+
+POD = """
+{share}containers:
+- name: worker
+  image: ghcr.io/acme/worker:1.4
+"""
+
+
+@pytest.mark.parametrize("share, expected", [("", ["IN111"]), ("shareProcessNamespace: true\n", [])])
+def test_a_paired_pod_that_shares_the_process_namespace_makes_pause_pid1(tmp_path, share, expected):
+    paths = write(tmp_path, {"Dockerfile": PY_APP, "worker.py": WORKER,
+                             "deploy.yaml": workload("Deployment", POD.format(share=share))})
+    result = run([paths["Dockerfile"], paths["deploy.yaml"]], select=["IN111"])
+    assert [f.code for f in result.findings] == expected
