@@ -86,7 +86,7 @@ class Step(Record):
     """One process in the launch chain: PID 1, what it execs into, what it supervises."""
 
     __slots__ = ("kind", "argv", "origin", "pid1", "init", "script", "context_script", "analysis",
-                 "from_exec_form")
+                 "from_exec_form", "behind_shell")
 
     def __init__(self, kind: str, argv: List[str], origin: Optional[Instruction], pid1: bool,
                  init: Optional[knowledge.Init] = None, script: Optional[str] = None,
@@ -101,6 +101,9 @@ class Step(Record):
         self.context_script = context_script  # for kind "script"
         self.analysis = analysis  # initify.dockerfile.shell.ScriptAnalysis for shell/script steps
         self.from_exec_form = from_exec_form
+        # It runs as the last child of a shell or script that does not exec it (that shell stays
+        # in front, between it and the runtime's signal): what fixing that shell would make PID 1.
+        self.behind_shell = False
 
 
 class ImageFacts(Record):
@@ -150,6 +153,11 @@ class ImageFacts(Record):
         when a shell between them does not exec, so that shell no longer swallows it.
         """
         return behind_group_init(self.chain, step)
+
+    @property
+    def init_in_front(self) -> bool:
+        """Whether PID 1 is an init (one behind a shell that does not exec it does not count)."""
+        return init_in_front(self.chain)
 
     @property
     def main(self) -> Optional[Step]:
@@ -576,6 +584,12 @@ def pid1_of(chain: List[Step]) -> Optional[Step]:
     return current
 
 
+def init_in_front(chain: List[Step]) -> bool:
+    """Whether PID 1 of a launch chain is an init."""
+    pid1 = pid1_of(chain)
+    return pid1 is not None and pid1.kind == "init"
+
+
 def behind_group_init(chain: List[Step], step: Step) -> bool:
     """Whether an init earlier in `chain` than `step` signals its child's whole process group."""
     for earlier in chain:
@@ -597,10 +611,10 @@ def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
     return args[index:]
 
 
-def _analyse(text: str):
+def _analyse(text: str, args: Optional[List[str]] = None):
     from initify.dockerfile import shell
 
-    return shell.analyse(text)
+    return shell.analyse(text, None if args is None else tuple(args))
 
 
 def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
@@ -618,8 +632,65 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
         if scanned and not scanned[0].has_expansion and len(scanned) > 1 and not scanned[1].has_expansion:
             words = [word.raw if word.has_expansion else word.value for word in scanned]
     if not words or words[0] != "exec":
-        return None
+        return _known_program(analysis, last)
     return words[1:] or None
+
+
+def _known_program(analysis, last: str) -> Optional[List[str]]:
+    """`exec app -D $(cmd)`: the arguments are only known at run time, but the program is; its
+    argv is the literal words before the first one that needs the shell (enough to identify it)."""
+    program = getattr(analysis, "program", None)
+    if not program or any(char in program for char in "$`\\\"'*?["):
+        return None
+    words = last.split()
+    if program not in words:
+        return None
+    argv = []
+    for word in words[words.index(program):]:
+        if any(char in word for char in "$`\\\"'*?[(){}<>|&;"):
+            break
+        argv.append(word)
+    return argv
+
+
+def _child_command(analysis) -> Optional[List[str]]:
+    """The argv of the program a shell that does not exec runs last as its child, when it is one
+    plain simple command run by the main shell (`./run.sh`, `python app.py`)."""
+    from initify.dockerfile import shell
+
+    if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
+        return None
+    running = [tail for tail in analysis.tails if tail.kind != "stop"]
+    if len(running) != 1 or running[0].kind != "command" or running[0].function is not None:
+        return None
+    argv = shell.split_words(running[0].text)
+    if not argv or argv[0] in shell.SHELL_BUILTINS or argv[0] in analysis.functions:
+        return None
+    return argv
+
+
+def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Optional[Instruction], pid1: bool,
+                 from_exec_form: bool) -> Tuple[Optional[List[str]], bool]:
+    """What follows a shell or script step: (argv of the next step, whether it is PID 1).
+
+    It execs a known argv: that takes its place as PID 1. It execs a program whose argv is not
+    known (`exec "$APP"`): an "unknown" step ends the chain, so no rule takes the shell for PID 1.
+    It runs one plain command as its last child (`./run.sh`, `python app.py`): the chain goes on
+    with that child, not PID 1, so the rules see what runs behind the shell (and what fixing the
+    shell would make PID 1). Otherwise the chain ends at the shell."""
+    step = steps[-1]
+    target = _exec_target(analysis, positional)
+    if target is not None:
+        step.pid1 = False  # it execs: the target takes its place (and its PID)
+        return target, pid1
+    if getattr(analysis, "ok", False) and getattr(analysis, "ends_with_exec", False):
+        step.pid1 = False
+        steps.append(Step("unknown", [getattr(analysis, "program", None) or "?"], origin, pid1, from_exec_form=from_exec_form))
+        return None, pid1
+    child = _child_command(analysis)
+    if child is not None:
+        return child, False
+    return None, pid1
 
 
 def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
@@ -627,8 +698,12 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
     steps: List[Step] = []
     pid1 = True
     depth = 0
+    behind_from: Optional[int] = None  # steps from this index run behind a shell that stays
     while argv and depth < 8:
         depth += 1
+        if behind_from is None and steps and steps[-1].kind in ("shell", "script") \
+                and _child_command(steps[-1].analysis) == argv:
+            behind_from = len(steps)
         program = argv[0]
         init = kb.init_for(program)
         if init is not None:
@@ -642,35 +717,39 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             found = shell_c_script(argv)
             if found is None:
                 operand = _shell_script_operand(argv)
-                script = find_context_script(facts, operand) if operand else None
+                script = None
+                if operand:  # `sh run.sh` reads run.sh from the working directory first
+                    script = find_context_script(facts, operand if "/" in operand else "./" + operand)
+                    script = script or find_context_script(facts, operand)
                 if script is None:
                     steps.append(Step("shell", argv, origin, pid1, from_exec_form=from_exec_form))
                     break
                 argv = [script.image_path] + argv[argv.index(operand) + 1:]
                 continue
             index, text = found
-            analysis = _analyse(text)
+            analysis = _analyse(text, argv[index + 2:])
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
-            target = _exec_target(analysis, argv[index + 2:])
-            if target is None:
+            next_argv, pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form)
+            if next_argv is None:
                 break
-            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
-            argv = target
+            argv = next_argv
             continue
         script = find_context_script(facts, program)
         if script is not None and is_shell_script(script):
+            analysis = _analyse(script.text, argv[1:])
             if script.analysis is None:
-                script.analysis = _analyse(script.text)
-            steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=script.analysis, from_exec_form=from_exec_form))
-            target = _exec_target(script.analysis, argv[1:])
-            if target is None:
+                script.analysis = analysis
+            steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=analysis, from_exec_form=from_exec_form))
+            next_argv, pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form)
+            if next_argv is None:
                 break
-            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
-            argv = target
+            argv = next_argv
             continue
         kind = "launcher" if kb.is_launcher(program) else "program"
         steps.append(Step(kind, argv, origin, pid1, from_exec_form=from_exec_form))
         break
+    for step in steps[behind_from or len(steps):]:
+        step.behind_shell = True
     return steps
 
 

@@ -27,8 +27,6 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     pid1 = facts.pid1
     if pid1 is None or pid1.kind not in _WHAT or pid1.origin is None:
         return
-    if any(step.kind == "init" for step in facts.chain):
-        return
     program = pid1.argv[0]
     if pid1.kind == "script" and pid1.context_script is not None:
         program = pid1.context_script.image_path

@@ -46,6 +46,8 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     main = facts.main
     if main is None or main.kind != "program" or main.origin is None:
         return
+    if main.behind_shell and not facts.behind_group_init(main):
+        return  # a shell that stays in front gets the signal: IN104/IN105/IN101 say so
     daemon = knowledge.load().daemon_for(main.argv[0])
     if daemon is None or daemon.key == "systemd":
         return

@@ -31,7 +31,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if facts.windows or facts.delivered_signal != "SIGTERM":
         return  # Python and Ruby handle SIGINT themselves; other stop signals are IN108's concern
     pid1 = facts.pid1
-    if pid1 is None or pid1.origin is None or any(step.kind == "init" for step in facts.chain):
+    if pid1 is None or pid1.origin is None or facts.init_in_front:
         return
     found = interpreted(facts, pid1)
     if found is None or found.handler is not None:

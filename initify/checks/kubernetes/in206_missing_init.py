@@ -88,7 +88,7 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows or subject.pod.share_process_namespace:
         return
     pid1 = subject.pid1
-    if pid1 is None or any(step.kind == "init" for step in subject.chain):
+    if pid1 is None or pid1.kind == "init":
         return
     line = subject.manifest_line
     name = subject.container.name
