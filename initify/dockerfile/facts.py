@@ -584,6 +584,24 @@ def pid1_of(chain: List[Step]) -> Optional[Step]:
     return current
 
 
+def pid1_after_fixes(chain: List[Step]) -> Optional[Step]:
+    """The step that becomes PID 1 once every shell in front that does not exec its last command
+    does (the fixes of IN101-IN105, IN204, IN301: exec form, `exec` before the last command).
+
+    It is PID 1 itself when PID 1 is not such a shell; the shell's child when the shell runs one
+    plain command last (`sh -c "python app.py"`, a script ending in `"$@"`), and so on down the
+    chain. A shell with no such child (`["bash"]`, a script ending in `wait` or a pipeline)
+    stays PID 1 after any fix, so it is the answer."""
+    current = pid1_of(chain)
+    while current is not None and current.kind in ("shell", "script"):
+        index = chain.index(current)
+        following = chain[index + 1] if index + 1 < len(chain) else None
+        if following is None or not following.behind_shell:
+            return current
+        current = following
+    return current
+
+
 def init_in_front(chain: List[Step]) -> bool:
     """Whether PID 1 of a launch chain is an init."""
     pid1 = pid1_of(chain)
@@ -609,6 +627,23 @@ def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
         option = args[index]
         index += 2 if option in init.options_with_value and "=" not in option else 1
     return args[index:]
+
+
+def also_init(facts: Optional[ImageFacts], step: Step) -> str:
+    """The advice, for a finding about a shell that does not exec, that an init is needed as
+    well once it does: the shell starts background jobs (nobody reaps or stops them after the
+    exec), or the program it leaves as PID 1 is a launcher. Empty when no init is advised."""
+    if facts is not None and facts.init_in_front:
+        return ""
+    if getattr(step.analysis, "background", False):
+        return ("; it also starts background processes, which nothing reaps or stops once it execs: put an "
+                "init in front too (initify-init, tini, dumb-init)")
+    chain = facts.chain if facts is not None else []
+    after = pid1_after_fixes(chain) if step in chain else None
+    if after is not None and after.kind == "launcher":
+        return (f"; {after.argv[0]} does not forward signals either, so put an init in front too "
+                f"(initify-init, tini, dumb-init)")
+    return ""
 
 
 def _analyse(text: str, args: Optional[List[str]] = None):
@@ -653,9 +688,9 @@ def _known_program(analysis, last: str) -> Optional[List[str]]:
     return argv
 
 
-def _child_command(analysis) -> Optional[List[str]]:
+def _child_command(analysis, positional: List[str]) -> Optional[List[str]]:
     """The argv of the program a shell that does not exec runs last as its child, when it is one
-    plain simple command run by the main shell (`./run.sh`, `python app.py`)."""
+    plain simple command run by the main shell (`./run.sh`, `python app.py`, `"$@"`)."""
     from initify.dockerfile import shell
 
     if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
@@ -663,6 +698,8 @@ def _child_command(analysis) -> Optional[List[str]]:
     running = [tail for tail in analysis.tails if tail.kind != "stop"]
     if len(running) != 1 or running[0].kind != "command" or running[0].function is not None:
         return None
+    if running[0].text.strip() in ('"$@"', '"${@}"'):
+        return list(positional) or None
     argv = shell.split_words(running[0].text)
     if not argv or argv[0] in shell.SHELL_BUILTINS or argv[0] in analysis.functions:
         return None
@@ -687,10 +724,15 @@ def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Opt
         step.pid1 = False
         steps.append(Step("unknown", [getattr(analysis, "program", None) or "?"], origin, pid1, from_exec_form=from_exec_form))
         return None, pid1
-    child = _child_command(analysis)
+    child = _child_command(analysis, positional)
     if child is not None:
         return child, False
     return None, pid1
+
+
+def _stays(step: Step) -> bool:
+    """Whether a shell/script step stays running (it did not exec what follows it)."""
+    return not getattr(step.analysis, "ends_with_exec", False)
 
 
 def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool) -> List[Step]:
@@ -701,9 +743,6 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
     behind_from: Optional[int] = None  # steps from this index run behind a shell that stays
     while argv and depth < 8:
         depth += 1
-        if behind_from is None and steps and steps[-1].kind in ("shell", "script") \
-                and _child_command(steps[-1].analysis) == argv:
-            behind_from = len(steps)
         program = argv[0]
         init = kb.init_for(program)
         if init is not None:
@@ -729,9 +768,12 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             index, text = found
             analysis = _analyse(text, argv[index + 2:])
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
-            next_argv, pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form)
+            next_argv, next_pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form)
             if next_argv is None:
                 break
+            if _stays(steps[-1]):
+                behind_from = len(steps) if behind_from is None else behind_from
+            pid1 = next_pid1
             argv = next_argv
             continue
         script = find_context_script(facts, program)
@@ -740,9 +782,12 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             if script.analysis is None:
                 script.analysis = analysis
             steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=analysis, from_exec_form=from_exec_form))
-            next_argv, pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form)
+            next_argv, next_pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form)
             if next_argv is None:
                 break
+            if _stays(steps[-1]):
+                behind_from = len(steps) if behind_from is None else behind_from
+            pid1 = next_pid1
             argv = next_argv
             continue
         kind = "launcher" if kb.is_launcher(program) else "program"

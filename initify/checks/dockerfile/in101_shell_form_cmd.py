@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.engine import Hit, hit
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import SHELL, ImageFacts
+from initify.dockerfile.facts import SHELL, ImageFacts, also_init
 
 CODE = "IN101"
 NAME = "shell-form-cmd"
@@ -41,4 +41,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         )
     else:
         message = f"CMD is shell form{inherited}: {where}; write it as a JSON array (exec form)"
+    pid1 = facts.pid1
+    if pid1 is not None and pid1.kind == "shell" and pid1.origin is cmd.instruction:
+        message += also_init(facts, pid1)
     yield hit(cmd.instruction, message, fix=rewrite.exec_form_fix(facts.dockerfile.path, cmd))
