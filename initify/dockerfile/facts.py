@@ -109,7 +109,7 @@ class Step(Record):
 class ImageFacts(Record):
     __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
                  "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
-                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files")
+                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files", "build_args", "env")
 
     def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
                  config: _Config, overridden: List[Instruction]) -> None:
@@ -135,6 +135,8 @@ class ImageFacts(Record):
         # Context files as `initify fix` plans them (absolute path -> text): read instead of the
         # disk, so a later fix pass sees the entrypoint script an earlier pass rewrote in memory.
         self.planned_files: Dict[str, str] = {}
+        self.build_args: Dict[str, str] = {}  # --build-arg values: ARG defaults they override
+        self.env: Dict[str, str] = dict(config.env)  # ENV of the image: the container's environment
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -293,7 +295,7 @@ def is_windows_image(image: str) -> bool:
 
 class _Config(Record):
     __slots__ = ("entrypoint", "cmd", "stopsignal", "shell", "workdir", "cmd_dropped", "unknown_entrypoint",
-                 "windows", "chain")
+                 "windows", "chain", "env")
 
     def __init__(self, root: Stage) -> None:
         self.entrypoint: Optional[Command] = None
@@ -305,6 +307,7 @@ class _Config(Record):
         self.unknown_entrypoint = root.base.lower() != "scratch"
         self.windows = is_windows_image(root.base)
         self.chain = [root]  # root stage first
+        self.env: Dict[str, str] = {}  # ENV values, for $VAR in WORKDIR
 
 
 def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
@@ -351,8 +354,10 @@ def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Ins
                 if os.path.basename(shell[0]).lower() in ("powershell", "powershell.exe", "pwsh", "cmd", "cmd.exe"):
                     config.windows = True
         elif keyword == "WORKDIR":
-            path = instruction.value.strip().strip("\"'")
+            path = substitute(instruction.value.strip().strip("\"'"), {**build_args, **config.env})
             config.workdir = posixpath.normpath(posixpath.join(config.workdir, path)) if path else config.workdir
+        elif keyword == "ENV":
+            config.env.update(env_values(instruction.value, {**build_args, **config.env}))
         elif keyword == "ARG":
             build_args.update({k: v for k, v in _arg_defaults(instruction).items() if k not in build_args})
             # A bare `ARG NAME` in a stage brings in the default of a global ARG NAME.
@@ -418,14 +423,39 @@ def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str,
         return None
 
 
-def _copy_targets(instruction: Instruction, workdir: str) -> List[Tuple[str, str, Optional[Heredoc]]]:
-    """(image path, source, heredoc) pairs a COPY/ADD creates for file-like sources."""
+def env_values(value: str, known: Dict[str, str]) -> Dict[str, str]:
+    """The variables an `ENV` sets: `ENV A=1 B="two words"` or the legacy `ENV NAME value`;
+    `$VAR` in values is expanded with the variables already `known` (as BuildKit does)."""
+    import shlex
+
+    text = value.strip()
+    first = text.split(None, 1)[0] if text else ""
+    if "=" not in first:
+        parts = text.split(None, 1)
+        return {parts[0]: substitute(parts[1], known)} if len(parts) == 2 else {}
+    try:
+        words = shlex.split(text, posix=True)
+    except ValueError:
+        return {}
+    result: Dict[str, str] = {}
+    for word in words:
+        name, equals, item = word.partition("=")
+        if equals and name.isidentifier():
+            result[name] = substitute(item, {**known, **result})
+    return result
+
+
+def _copy_targets(instruction: Instruction, workdir: str, variables: Optional[Dict[str, str]] = None) -> List[Tuple[str, str, Optional[Heredoc]]]:
+    """(image path, source, heredoc) pairs a COPY/ADD creates for file-like sources; `$VAR` in
+    the destination is expanded with the ARG/ENV `variables` in scope."""
     if instruction.flags.get("from"):
         return []
     sources, dest = _copy_sources_and_dest(instruction)
     if dest is None:
         return []
-    dest = dest.strip("\"'")
+    dest = substitute(dest.strip("\"'"), variables or {})
+    if "$" in dest:
+        return []  # a variable initify does not know: the destination is unknown
     as_dir = dest.endswith("/") or len(sources) > 1
     if not dest.startswith("/"):
         dest = posixpath.join(workdir, dest)
@@ -465,16 +495,28 @@ def find_context_script(facts: Optional[ImageFacts], program: str) -> Optional[C
         wanted = [posixpath.join(directory, program) for directory in DEFAULT_PATH]
     workdir = "/"
     found: Optional[ContextScript] = None
-    copies: List[Tuple[Instruction, str]] = []
-    for stage in _lineage(facts.final):
+    copies: List[Tuple[Instruction, str, Dict[str, str]]] = []
+    lineage = _lineage(facts.final)
+    variables: Dict[str, str] = {}  # ARG and ENV values in scope, for $VAR in WORKDIR and COPY
+    for stage in lineage:
         for instruction in stage.instructions:
             if instruction.keyword == "WORKDIR":
-                path = instruction.value.strip().strip("\"'")
+                path = substitute(instruction.value.strip().strip("\"'"), variables)
                 workdir = posixpath.normpath(posixpath.join(workdir, path))
             elif instruction.keyword in ("COPY", "ADD"):
-                copies.append((instruction, workdir))
-    for instruction, at_workdir in reversed(copies):
-        for target, source, heredoc in _copy_targets(instruction, at_workdir):
+                copies.append((instruction, workdir, dict(variables)))
+            elif instruction.keyword == "ENV":
+                variables.update(env_values(instruction.value, variables))
+            elif instruction.keyword == "ARG":
+                for name, value in _arg_defaults(instruction).items():
+                    variables.setdefault(name, facts.build_args.get(name, value))
+                for name in instruction.value.split():
+                    if "=" not in name and name in facts.build_args:
+                        variables.setdefault(name, facts.build_args[name])
+                    elif "=" not in name and name in stage.global_args:
+                        variables.setdefault(name, facts.build_args.get(name, stage.global_args[name]))
+    for instruction, at_workdir, known in reversed(copies):
+        for target, source, heredoc in _copy_targets(instruction, at_workdir, known):
             script = _match_target(facts, target, source, heredoc, wanted, instruction)
             if script is not None:
                 found = script
@@ -688,7 +730,7 @@ def _known_program(analysis, last: str) -> Optional[List[str]]:
     return argv
 
 
-def _child_command(analysis, positional: List[str]) -> Optional[List[str]]:
+def _child_command(analysis, positional: List[str], env: Optional[Dict[str, str]] = None) -> Optional[List[str]]:
     """The argv of the program a shell that does not exec runs last as its child, when it is one
     plain simple command run by the main shell (`./run.sh`, `python app.py`, `"$@"`)."""
     from initify.dockerfile import shell
@@ -696,18 +738,20 @@ def _child_command(analysis, positional: List[str]) -> Optional[List[str]]:
     if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
         return None
     running = [tail for tail in analysis.tails if tail.kind != "stop"]
-    if len(running) != 1 or running[0].kind != "command" or running[0].function is not None:
+    if len(running) != 1 or running[0].kind != "command":
         return None
     if running[0].text.strip() in ('"$@"', '"${@}"'):
         return list(positional) or None
     argv = shell.split_words(running[0].text)
+    if argv is None and env and "'" not in running[0].text:
+        argv = shell.split_words(substitute(running[0].text, env))  # `${APP}/run.sh` with ENV APP
     if not argv or argv[0] in shell.SHELL_BUILTINS or argv[0] in analysis.functions:
         return None
     return argv
 
 
 def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Optional[Instruction], pid1: bool,
-                 from_exec_form: bool) -> Tuple[Optional[List[str]], bool]:
+                 from_exec_form: bool, env: Optional[Dict[str, str]] = None) -> Tuple[Optional[List[str]], bool]:
     """What follows a shell or script step: (argv of the next step, whether it is PID 1).
 
     It execs a known argv: that takes its place as PID 1. It execs a program whose argv is not
@@ -724,7 +768,7 @@ def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Opt
         step.pid1 = False
         steps.append(Step("unknown", [getattr(analysis, "program", None) or "?"], origin, pid1, from_exec_form=from_exec_form))
         return None, pid1
-    child = _child_command(analysis, positional)
+    child = _child_command(analysis, positional, env)
     if child is not None:
         return child, False
     return None, pid1
@@ -768,7 +812,8 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             index, text = found
             analysis = _analyse(text, argv[index + 2:])
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
-            next_argv, next_pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form)
+            next_argv, next_pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form,
+                                                 facts.env if facts is not None else None)
             if next_argv is None:
                 break
             if _stays(steps[-1]):
@@ -782,7 +827,8 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             if script.analysis is None:
                 script.analysis = analysis
             steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=analysis, from_exec_form=from_exec_form))
-            next_argv, next_pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form)
+            next_argv, next_pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form,
+                                                 facts.env if facts is not None else None)
             if next_argv is None:
                 break
             if _stays(steps[-1]):
@@ -824,6 +870,7 @@ def analyse_image(
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
     facts.planned_files = dict(planned_files or {})
+    facts.build_args = dict(build_args or {})
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild

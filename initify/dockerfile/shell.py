@@ -886,11 +886,8 @@ def _traps(commands: List["Node"], source: _Source, functions: Dict[str, "Node"]
     return found
 
 
-def _has_errors_before(errors: List["Node"], root: "Node", finder: "_TailFinder", tails: List[Tail], source: _Source) -> Tuple[List[str], List[str]]:
-    """(fatal, recovered) parse errors. An error inside a statement that runs before the script's
-    last top-level statement, outside every function the tail goes through, leaves the tail
-    known: tree-sitter resumes after it (bash accepts some forms it cannot read, such as
-    `if !(cmd) then`). Any other error makes the tail unknown."""
+def _last_statement(root: "Node", source: _Source) -> Optional["Node"]:
+    """The script's last top-level statement, trailing `exit`/`exit $?` passed over."""
     statements = _statements(root.children)
     while statements:
         inner = _unwrap(statements[-1])
@@ -898,8 +895,16 @@ def _has_errors_before(errors: List["Node"], root: "Node", finder: "_TailFinder"
                 [source.node_text(a) for a in _arguments(inner)] in ([], ["$?"], ['"$?"']):
             statements = statements[:-1]
             continue
-        break
-    last = statements[-1] if statements else None
+        return statements[-1]
+    return None
+
+
+def _has_errors_before(errors: List["Node"], root: "Node", finder: "_TailFinder", tails: List[Tail], source: _Source) -> Tuple[List[str], List[str]]:
+    """(fatal, recovered) parse errors. An error inside a statement that runs before the script's
+    last top-level statement, outside every function the tail goes through, leaves the tail
+    known: tree-sitter resumes after it (bash accepts some forms it cannot read, such as
+    `if !(cmd) then`). Any other error makes the tail unknown."""
+    last = _last_statement(root, source)
     programs = {tail.program for tail in tails if tail.program}
     fatal: List[str] = []
     recovered: List[str] = []
@@ -960,10 +965,15 @@ def analyse(script: str, args: Optional[Tuple[str, ...]] = None) -> ScriptAnalys
     root = parser.parse(source.data).root_node
     errors, tolerated = _error_nodes(root, source)
     definitions, commands, background = _structure(root)
-    if args is not None and any(_command_name(c, source) == "shift" or
-                                (_command_name(c, source) == "set" and "--" in [source.node_text(a) for a in _arguments(c)])
-                                for c in commands):
-        args = None  # the script changes its own arguments: which branch runs is not known here
+    if args is not None:
+        last = _last_statement(root, source)
+        for command in commands:
+            name = _command_name(command, source)
+            resets = name == "shift" or (name == "set" and "--" in [source.node_text(a) for a in _arguments(command)])
+            inside_last = last is not None and last.start_byte <= command.start_byte < last.end_byte
+            if resets and not inside_last:
+                args = None  # the script changes its arguments before it dispatches on them
+                break
     finder = _TailFinder(definitions, source, args)
     tails = finder.block(root.children, None, frozenset())
     fatal, recovered = _has_errors_before(errors, root, finder, tails, source) if errors else ([], [])

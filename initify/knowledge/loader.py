@@ -54,6 +54,7 @@ class Base(NamedTuple):
     pattern: str
     python3: bool
     package_manager: Optional[str]
+    no_entrypoint: bool = False  # the image sets no ENTRYPOINT: `args` alone are the command
 
 
 class ImageStopSignal(NamedTuple):
@@ -184,7 +185,8 @@ def load() -> Knowledge:
         for key, entry in data["daemons"].items()
     )
     bases = tuple(
-        Base(pattern=entry["pattern"], python3=bool(entry["python3"]), package_manager=entry.get("package_manager"))
+        Base(pattern=entry["pattern"], python3=bool(entry["python3"]), package_manager=entry.get("package_manager"),
+             no_entrypoint=bool(entry.get("no_entrypoint", False)))
         for entry in data.get("bases", [])
     )
     image_stop_signals = tuple(

@@ -313,6 +313,16 @@ class PodFacts(Record):
         return DEFAULT_GRACE_SECONDS if grace is None else grace
 
 
+def _has_no_entrypoint(image: Optional[str]) -> bool:
+    """Whether the knowledge base says this (unpaired) image sets no ENTRYPOINT."""
+    from initify.knowledge import loader as knowledge
+
+    if not image:
+        return False
+    base = knowledge.load().base_for(image)
+    return base is not None and base.no_entrypoint
+
+
 def container_facts(
     manifest: ManifestFile,
     pod: PodSpec,
@@ -328,8 +338,11 @@ def container_facts(
         subject.argv, subject.source = container.command + (container.args or []), "command"
     elif container.args:
         if image is None:
-            return subject  # the image's ENTRYPOINT is unknown, so is PID 1
-        subject.argv, subject.source = image_argv_with_args(image, container.args), "args"
+            if not _has_no_entrypoint(container.image):
+                return subject  # the image's ENTRYPOINT is unknown, so is PID 1
+            subject.argv, subject.source = list(container.args), "args"  # busybox, alpine...: args are the command
+        else:
+            subject.argv, subject.source = image_argv_with_args(image, container.args), "args"
     elif image is not None:
         subject.argv, subject.source, subject.chain = list(image.pid1_argv), "image", image.chain
         return subject

@@ -268,10 +268,13 @@ def test_no_report(lint, text, files):
     assert lint(text, files, select=["IN111"]) == []
 
 
-def test_shell_form_is_reported_once_by_in101_not_in111(lint):
-    """`CMD python worker.py` makes /bin/sh PID 1: that is IN101's finding, not IN111's."""
-    assert lint("FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD python worker.py\n", {"worker.py": WORKER},
-                select=["IN111"]) == []
+def test_behind_a_shell_form_cmd_it_is_reported_now_not_after_the_fix(findings):
+    """`CMD python worker.py` makes /bin/sh PID 1 (IN101); IN101's fix makes python PID 1, which
+    ignores SIGTERM for another cause: lint reports both at once, as fix would meet them."""
+    found = findings("FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD python worker.py\n", {"worker.py": WORKER},
+                     select=["IN101", "IN106", "IN111"])
+    assert [f.code for f in found] == ["IN101", "IN111"]
+    assert found[1].message.startswith("once the shell in front of it execs it")
 
 
 def test_unsafe_fix_puts_an_init_in_front(tmp_path):

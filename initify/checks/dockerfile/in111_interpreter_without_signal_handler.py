@@ -5,7 +5,7 @@ import posixpath
 from typing import Iterator
 
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts, pid1_after_fixes
 from initify.dockerfile.interpreters import interpreted
 from initify.engine import Hit, hit
 
@@ -33,6 +33,14 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     pid1 = facts.pid1
     if pid1 is None or pid1.origin is None or facts.init_in_front:
         return
+    behind = ""
+    if pid1.kind in ("shell", "script"):
+        # A shell in front that does not exec (IN101-IN105 report it): once it does, as their
+        # fixes make it, the interpreter is PID 1. Report that now rather than after the fix.
+        after = pid1_after_fixes(facts.chain)
+        if after is None or after is pid1 or after.kind != "program":
+            return
+        pid1, behind = after, "once the shell in front of it execs it (see the finding on that shell), "
     found = interpreted(facts, pid1)
     if found is None or found.handler is not None:
         return
@@ -40,8 +48,8 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if found.script is not None and found.script.source and not found.script.source.startswith("<<"):
         where = f"{found.entry} (from {posixpath.normpath(found.script.source)})"
     yield hit(
-        pid1.origin,
-        f"PID 1 is {pid1.argv[0]} running {where}, which installs no SIGTERM handler: the kernel drops "
+        facts.pid1.origin if facts.pid1 is not None and facts.pid1.origin is not None else pid1.origin,
+        f"{behind}PID 1 is {pid1.argv[0]} running {where}, which installs no SIGTERM handler: the kernel drops "
         f"SIGTERM to a PID 1 without one, so a stop waits out the grace period and ends in SIGKILL, and "
         f"nothing reaps the zombies its subprocesses leave; put an init in front (initify-init, tini, "
         f"dumb-init) or handle SIGTERM in the code ({_HOW[found.interpreter]})",
