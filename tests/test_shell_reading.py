@@ -218,10 +218,15 @@ WHERE = {
         'FROM python:3.12-slim\nENV HOME=/home/app\nCOPY . $HOME\nWORKDIR $HOME\nCMD ["./run.sh"]\n', ["IN105"]),
     "ARG in the COPY destination": (
         'FROM python:3.12-slim\nARG APP=/opt/app\nCOPY run.sh ${APP}/run.sh\nCMD ["/opt/app/run.sh"]\n', ["IN105"]),
+    "sh -c ./run.sh": (
+        'FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD ["sh", "-c", "./run.sh"]\n', ["IN104", "IN105"]),
+    "sh -c with an ENV path": (
+        'FROM python:3.12-slim\nENV APP=/srv\nCOPY run.sh /srv/\nCMD ["sh", "-c", "${APP}/run.sh"]\n', ["IN104", "IN105"]),
+    # bash execs a sole simple command (its one-shot optimisation): the script is PID 1 itself.
     "bash -c ./run.sh": (
-        'FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD ["bash", "-c", "./run.sh"]\n', ["IN104", "IN105"]),
+        'FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD ["bash", "-c", "./run.sh"]\n', ["IN105"]),
     "bash -c with an ENV path": (
-        'FROM python:3.12-slim\nENV APP=/srv\nCOPY run.sh /srv/\nCMD ["bash", "-c", "${APP}/run.sh"]\n', ["IN104", "IN105"]),
+        'FROM python:3.12-slim\nENV APP=/srv\nCOPY run.sh /srv/\nCMD ["bash", "-c", "${APP}/run.sh"]\n', ["IN105"]),
     "shell form": ('FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nCMD ./run.sh\n', ["IN101", "IN105"]),
 }
 

@@ -638,10 +638,41 @@ def pid1_after_fixes(chain: List[Step]) -> Optional[Step]:
     while current is not None and current.kind in ("shell", "script"):
         index = chain.index(current)
         following = chain[index + 1] if index + 1 < len(chain) else None
+        if following is not None and following.behind_shell and getattr(current.analysis, "traps", None):
+            return current  # `exec` would drop the trap: the shell stays, an init is the fix
         if following is None or not following.behind_shell:
-            return current
+            programs = _exec_fixable(current.analysis)
+            if programs is None:
+                return current
+            # Several endings (`if ...; then a; else b; fi`): `exec` before each makes one of
+            # them PID 1, whichever runs; a launcher among them still needs an init.
+            kb = knowledge.load()
+            launcher = next((p for p in programs if kb.is_launcher(p)), None)
+            kind = "launcher" if launcher else "unknown"
+            return Step(kind, [launcher or programs[0]], current.origin, True, from_exec_form=True)
         current = following
     return current
+
+
+def _exec_fixable(analysis) -> Optional[List[str]]:
+    """The programs a shell that does not exec runs last, when `exec` before each of them would
+    make it PID 1 (every ending that runs something is a simple command of a program, not a
+    builtin, a function or another shell); None otherwise."""
+    from initify.dockerfile import shell
+
+    if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
+        return None
+    if analysis.traps:
+        return None  # `exec` would drop the script's trap: an init keeps what it was meant for
+    running = [tail for tail in analysis.tails if tail.kind != "stop"]
+    if not running or any(tail.kind not in ("command", "exec") for tail in running):
+        return None
+    programs = [tail.program or "" for tail in running]
+    kb = knowledge.load()
+    for program in programs:
+        if not program or program in shell.SHELL_BUILTINS or program in analysis.functions or kb.is_shell(program):
+            return None
+    return programs
 
 
 def init_in_front(chain: List[Step]) -> bool:
@@ -694,7 +725,7 @@ def _analyse(text: str, args: Optional[List[str]] = None):
     return shell.analyse(text, None if args is None else tuple(args))
 
 
-def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
+def _exec_target(analysis, positional: List[str], env: Optional[Dict[str, str]] = None) -> Optional[List[str]]:
     """The argv a script execs into at its end, when it can be known exactly."""
     from initify.dockerfile import shell
 
@@ -704,6 +735,8 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
         return list(positional)
     last = getattr(analysis, "last_command", None) or ""
     words = shell.split_words(last)
+    if words is None and env and "'" not in last:
+        words = shell.split_words(substitute(last, env))  # `exec ${APP}/server` with ENV APP
     if words is None:  # `exec app --port $PORT`: the program is known, some arguments are not
         scanned = shell._scan_command(last, allow_parameters=True)
         if scanned and not scanned[0].has_expansion and len(scanned) > 1 and not scanned[1].has_expansion:
@@ -760,7 +793,7 @@ def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Opt
     with that child, not PID 1, so the rules see what runs behind the shell (and what fixing the
     shell would make PID 1). Otherwise the chain ends at the shell."""
     step = steps[-1]
-    target = _exec_target(analysis, positional)
+    target = _exec_target(analysis, positional, env)
     if target is not None:
         step.pid1 = False  # it execs: the target takes its place (and its PID)
         return target, pid1
@@ -772,6 +805,19 @@ def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Opt
     if child is not None:
         return child, False
     return None, pid1
+
+
+def _as_bash_runs_it(program: str, text: str) -> str:
+    """`bash -c "CMD ARGS"` with one simple command and no redirection: bash execs it instead of
+    forking (its one-shot optimisation; dash does not), so read it as `exec CMD ARGS`."""
+    from initify.dockerfile import shell
+
+    if os.path.basename(program) != "bash" or shell.classify(text) not in ("plain", "expansion"):
+        return text
+    words = text.split()
+    if not words or words[0] in shell.SHELL_BUILTINS or words[0] in shell.RESERVED_WORDS:
+        return text
+    return "exec " + text
 
 
 def _stays(step: Step) -> bool:
@@ -810,7 +856,7 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
                 argv = [script.image_path] + argv[argv.index(operand) + 1:]
                 continue
             index, text = found
-            analysis = _analyse(text, argv[index + 2:])
+            analysis = _analyse(_as_bash_runs_it(program, text), argv[index + 2:])
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
             next_argv, next_pid1 = _after_shell(steps, analysis, argv[index + 2:], origin, pid1, from_exec_form,
                                                  facts.env if facts is not None else None)
