@@ -102,3 +102,21 @@ def test_on_realistic_fixtures(tmp_path):
         assert after is in106_after, name
         # npm left as PID 1: IN101's message advises the init, IN106 is not repeated on top
         assert ("IN106" in before) is (after and name != "npm-shell-form"), name
+
+
+@pytest.mark.skipif(len(FILES) < 300, reason="shared corpus not present")
+def test_lint_reports_everything_fix_meets_on_the_corpus():
+    """Every finding `initify fix --unsafe-fixes` meets in any of its passes (fixed or left) on a
+    corpus Dockerfile is one `initify lint` reports at once: no script or daemon is read only
+    once an earlier fix changed the file."""
+    checked = 0
+    for path in FILES:
+        try:
+            linted = {f.code for f in lint.run([str(path)], lint.Options()).findings}
+            planned = fix.plan([str(path)], fix.FixOptions(unsafe_fixes=True))
+        except InputError:
+            continue
+        checked += 1
+        met = {a.finding.code for a in planned.applied} | {f.code for f in planned.remaining}
+        assert met <= linted, f"{path}: fix meets {sorted(met - linted)} that lint does not report"
+    assert checked >= 300
