@@ -6,8 +6,8 @@ from typing import Iterator
 
 from initify.dockerfile import rewrite
 from initify.dockerfile.facts import ImageFacts, pid1_after_fixes
-from initify.dockerfile.interpreters import interpreted
 from initify.engine import Hit, hit
+from initify.knowledge import loader as knowledge
 
 CODE = "IN111"
 NAME = "interpreter-without-signal-handler"
@@ -33,6 +33,8 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     pid1 = facts.pid1
     if pid1 is None or pid1.origin is None or facts.init_in_front:
         return
+    if pid1.kind not in ("program", "shell", "script"):
+        return
     behind = ""
     if pid1.kind in ("shell", "script"):
         # A shell in front that does not exec (IN101-IN105 report it): once it does, as their
@@ -41,6 +43,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         if after is None or after is pid1 or after.kind != "program":
             return
         pid1, behind = after, "once the shell in front of it execs it (see the finding on that shell), "
+    if knowledge.load().interpreter_for(pid1.argv[0] if pid1.argv else "") is None:
+        return
+    from initify.dockerfile.interpreters import interpreted  # only when an interpreter is PID 1
+
     found = interpreted(facts, pid1)
     if found is None or found.handler is not None:
         return
