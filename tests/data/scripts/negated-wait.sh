@@ -1,5 +1,5 @@
 #!/bin/bash
-# bash accepts `while !(cmd) do`; tree-sitter-bash reads it as one error that swallows the rest.
+# bash accepts `while !(cmd) do` (no `;` before `do`); tree-sitter-bash reports a missing `;` and recovers.
 while !(nc -z "$BROKER_HOST" 5672) do
     sleep 2
 done
