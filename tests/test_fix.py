@@ -98,6 +98,12 @@ def test_compound_needs_unsafe_fixes(tmp_path):
     text, _ = fixed(tmp_path, "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nCMD a && b | c\n", "--unsafe-fixes", "--ignore", "IN106")
     assert final_commands(text) == [("CMD", True, ("/bin/bash", "-o", "pipefail", "-c", "a && b | c"))]
 
+    # A compound command whose last command can be exec'd keeps `sh -c` and gets the `exec`, so
+    # the program is PID 1 after this one fix (no IN104 in a later pass, no init needed).
+    text, result = fixed(tmp_path, "FROM python:3.12-slim\nCMD cd /srv && python app.py\n", "--unsafe-fixes")
+    assert final_commands(text) == [("CMD", True, ("/bin/sh", "-c", "cd /srv && exec python app.py"))]
+    assert codes(tmp_path / "Dockerfile") == []
+
 
 def test_shell_form_entrypoint_that_dropped_cmd_keeps_ignoring_it(tmp_path):
     text, result = fixed(tmp_path, "FROM debian:12\nENTRYPOINT nginx -g 'daemon off;'\nCMD [\"--ignored\"]\nSTOPSIGNAL SIGQUIT\n")

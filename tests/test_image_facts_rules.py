@@ -55,11 +55,16 @@ def test_shell_form_cmd_on_an_unknown_image_says_what_is_not_known(tmp_path):
     assert found.severity == "error" and "not known here" in found.message
 
 
-def test_the_real_shell_decides_in106(tmp_path):
+def test_the_real_shell_decides_what_pid1_is(tmp_path):
     text = "FROM {}\nCMD cd /srv && python3 app.py\n"
-    assert lint(tmp_path, {"Dockerfile": text.format("alpine:3.20")}, select=["IN106"]) == []
-    (found,) = lint(tmp_path, {"Dockerfile": text.format("debian:bookworm")}, select=["IN106"])
-    assert found.code == "IN106"
+    # BusyBox ash execs python3: it is PID 1, IN101 is a note
+    (found,) = lint(tmp_path, {"Dockerfile": text.format("alpine:3.20")}, select=["IN101", "IN106"])
+    assert (found.code, found.severity) == ("IN101", "info") and "`python3 app.py` runs as PID 1" in found.message
+    # dash forks it and stays PID 1: IN101 is the error; IN106 does not repeat the cause, since
+    # IN101's fix (`cd /srv && exec python3 app.py`) makes python3 PID 1 (one finding per cause)
+    (found,) = lint(tmp_path / "debian", {"Dockerfile": text.format("debian:bookworm")}, select=["IN101", "IN106"])
+    assert (found.code, found.severity) == ("IN101", "error") and "/bin/sh -c runs as PID 1" in found.message
+    assert found.fix is not None and "exec python3 app.py" in found.fix.edits[0].text
 
 
 # --- IN107: only when /sbin/init really is systemd -------------------------------------------

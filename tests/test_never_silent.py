@@ -82,6 +82,11 @@ def findings_of(out: subprocess.CompletedProcess):
                   for line in out.stdout.splitlines() if ": IN" in line)
 
 
+def stderr_notes(out: subprocess.CompletedProcess):
+    """stderr without the image-facts summary line every run prints (initify.image.facts.summary)."""
+    return [line for line in out.stderr.splitlines() if not line.startswith("initify: image facts")]
+
+
 def project(tmp_path: Path) -> Path:
     (tmp_path / "k8s").mkdir()
     (tmp_path / "Dockerfile").write_text(SYSTEMD)
@@ -99,7 +104,7 @@ def test_pre_commit_files_judge_as_all_files(tmp_path):
     assert "k8s/pod.yaml:7:5 IN201" in findings_of(whole)
     assert findings_of(manifest) == [f for f in findings_of(whole) if f.startswith("k8s/")]
     assert findings_of(dockerfile) == findings_of(whole)
-    assert manifest.stderr == dockerfile.stderr == ""
+    assert stderr_notes(manifest) == stderr_notes(dockerfile) == []
 
 
 def test_manifests_of_other_images_beside_a_dockerfile_are_not_judged(tmp_path):
@@ -108,7 +113,7 @@ def test_manifests_of_other_images_beside_a_dockerfile_are_not_judged(tmp_path):
     dockerfile = run("lint", "Dockerfile", cwd=tmp_path)
     # Two application images in the project: pairing is ambiguous, as for the whole project.
     assert findings_of(dockerfile) == ["Dockerfile:2:1 IN107"]
-    assert dockerfile.stderr == ""
+    assert stderr_notes(dockerfile) == []
 
 
 def test_unpaired_images_get_one_note_per_run(tmp_path):
@@ -201,6 +206,7 @@ def test_fix_of_a_chart_folder_says_to_fix_what_it_renders(tmp_path):
 
 def test_fix_of_a_manifest_alone_pairs_from_the_disk_too(tmp_path):
     project(tmp_path)
-    out = run("fix", "k8s/pod.yaml", cwd=tmp_path)
+    # unsafe: whether fedora:40 has a kill program is not known from the knowledge table
+    out = run("fix", "--unsafe-fixes", "k8s/pod.yaml", cwd=tmp_path)
     assert "k8s/pod.yaml:7: IN201 fixed (preStop kill -RTMIN+3 1)" in out.stdout, out.stdout + out.stderr
     assert (tmp_path / "Dockerfile").read_text() == SYSTEMD  # only the named file is written

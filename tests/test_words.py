@@ -89,7 +89,8 @@ def test_bash_shell_lone_command_is_not_called_a_shell_pid1(tmp_path):
     (tmp_path / "Dockerfile").write_text('FROM python:3.12\nSHELL ["/bin/bash", "-c"]\nCMD python app.py\n')
     found = lint.run([str(tmp_path / "Dockerfile")], lint.Options()).findings
     assert [f.code for f in found] == ["IN101"]  # no IN106: python is PID 1
-    assert "/bin/sh" not in found[0].message and "execs a lone command" in found[0].message
+    assert "/bin/sh" not in found[0].message and "execs the last command" in found[0].message
+    assert found[0].severity == "info" and "`python app.py` runs as PID 1" in found[0].message
     # The fact itself, with the real bash: `bash -c 'CMD'` leaves no bash behind.
     run = subprocess.run(["bash", "-c", "cat /proc/$$/comm"], capture_output=True, text=True)
     assert run.stdout.strip() == "cat"

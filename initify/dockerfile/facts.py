@@ -12,7 +12,7 @@ import os
 import posixpath
 import re
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from initify.knowledge import loader as knowledge
 from initify.knowledge import signals
@@ -86,7 +86,7 @@ class Step(Record):
     """One process in the launch chain: PID 1, what it execs into, what it supervises."""
 
     __slots__ = ("kind", "argv", "origin", "pid1", "init", "script", "context_script", "analysis",
-                 "from_exec_form", "shell_fact", "implicit_exec", "init_fact")
+                 "from_exec_form", "shell_fact", "implicit_exec", "init_fact", "behind_shell")
 
     def __init__(self, kind: str, argv: List[str], origin: Optional[Instruction], pid1: bool,
                  init: Optional[knowledge.Init] = None, script: Optional[str] = None,
@@ -107,12 +107,16 @@ class Step(Record):
         self.shell_fact: object = None
         self.implicit_exec = False
         self.init_fact: object = None  # for /sbin/init: what it really is in the image (a Fact)
+        # It runs as the last child of a shell or script that does not exec it (that shell stays
+        # in front, between it and the runtime's signal): what fixing that shell would make PID 1.
+        self.behind_shell = False
 
 
 class ImageFacts(Record):
     __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
                  "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
-                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files", "base_info")
+                 "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files", "base_info",
+                 "build_args", "env")
 
     def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
                  config: _Config, overridden: List[Instruction]) -> None:
@@ -139,6 +143,8 @@ class ImageFacts(Record):
         # disk, so a later fix pass sees the entrypoint script an earlier pass rewrote in memory.
         self.planned_files: Dict[str, str] = {}
         self.base_info: object = None  # initify.image.facts.ImageInfo of the base image (None: Windows)
+        self.build_args: Dict[str, str] = {}  # --build-arg values: ARG defaults they override
+        self.env: Dict[str, str] = dict(config.env)  # ENV of the image: the container's environment
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -157,6 +163,11 @@ class ImageFacts(Record):
         when a shell between them does not exec, so that shell no longer swallows it.
         """
         return behind_group_init(self.chain, step)
+
+    @property
+    def init_in_front(self) -> bool:
+        """Whether PID 1 is an init (one behind a shell that does not exec it does not count)."""
+        return init_in_front(self.chain)
 
     @property
     def main(self) -> Optional[Step]:
@@ -292,7 +303,7 @@ def is_windows_image(image: str) -> bool:
 
 class _Config(Record):
     __slots__ = ("entrypoint", "cmd", "stopsignal", "shell", "workdir", "cmd_dropped", "unknown_entrypoint",
-                 "windows", "chain")
+                 "windows", "chain", "env")
 
     def __init__(self, root: Stage) -> None:
         self.entrypoint: Optional[Command] = None
@@ -304,6 +315,7 @@ class _Config(Record):
         self.unknown_entrypoint = root.base.lower() != "scratch"
         self.windows = is_windows_image(root.base)
         self.chain = [root]  # root stage first
+        self.env: Dict[str, str] = {}  # ENV values, for $VAR in WORKDIR
 
 
 def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
@@ -350,8 +362,10 @@ def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Ins
                 if os.path.basename(shell[0]).lower() in ("powershell", "powershell.exe", "pwsh", "cmd", "cmd.exe"):
                     config.windows = True
         elif keyword == "WORKDIR":
-            path = instruction.value.strip().strip("\"'")
+            path = substitute(instruction.value.strip().strip("\"'"), {**build_args, **config.env})
             config.workdir = posixpath.normpath(posixpath.join(config.workdir, path)) if path else config.workdir
+        elif keyword == "ENV":
+            config.env.update(env_values(instruction.value, {**build_args, **config.env}))
         elif keyword == "ARG":
             build_args.update({k: v for k, v in _arg_defaults(instruction).items() if k not in build_args})
             # A bare `ARG NAME` in a stage brings in the default of a global ARG NAME.
@@ -417,14 +431,39 @@ def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str,
         return None
 
 
-def _copy_targets(instruction: Instruction, workdir: str) -> List[Tuple[str, str, Optional[Heredoc]]]:
-    """(image path, source, heredoc) pairs a COPY/ADD creates for file-like sources."""
+def env_values(value: str, known: Dict[str, str]) -> Dict[str, str]:
+    """The variables an `ENV` sets: `ENV A=1 B="two words"` or the legacy `ENV NAME value`;
+    `$VAR` in values is expanded with the variables already `known` (as BuildKit does)."""
+    import shlex
+
+    text = value.strip()
+    first = text.split(None, 1)[0] if text else ""
+    if "=" not in first:
+        parts = text.split(None, 1)
+        return {parts[0]: substitute(parts[1], known)} if len(parts) == 2 else {}
+    try:
+        words = shlex.split(text, posix=True)
+    except ValueError:
+        return {}
+    result: Dict[str, str] = {}
+    for word in words:
+        name, equals, item = word.partition("=")
+        if equals and name.isidentifier():
+            result[name] = substitute(item, {**known, **result})
+    return result
+
+
+def _copy_targets(instruction: Instruction, workdir: str, variables: Optional[Dict[str, str]] = None) -> List[Tuple[str, str, Optional[Heredoc]]]:
+    """(image path, source, heredoc) pairs a COPY/ADD creates for file-like sources; `$VAR` in
+    the destination is expanded with the ARG/ENV `variables` in scope."""
     if instruction.flags.get("from"):
         return []
     sources, dest = _copy_sources_and_dest(instruction)
     if dest is None:
         return []
-    dest = dest.strip("\"'")
+    dest = substitute(dest.strip("\"'"), variables or {})
+    if "$" in dest:
+        return []  # a variable initify does not know: the destination is unknown
     as_dir = dest.endswith("/") or len(sources) > 1
     if not dest.startswith("/"):
         dest = posixpath.join(workdir, dest)
@@ -464,16 +503,28 @@ def find_context_script(facts: Optional[ImageFacts], program: str) -> Optional[C
         wanted = [posixpath.join(directory, program) for directory in DEFAULT_PATH]
     workdir = "/"
     found: Optional[ContextScript] = None
-    copies: List[Tuple[Instruction, str]] = []
-    for stage in _lineage(facts.final):
+    copies: List[Tuple[Instruction, str, Dict[str, str]]] = []
+    lineage = _lineage(facts.final)
+    variables: Dict[str, str] = {}  # ARG and ENV values in scope, for $VAR in WORKDIR and COPY
+    for stage in lineage:
         for instruction in stage.instructions:
             if instruction.keyword == "WORKDIR":
-                path = instruction.value.strip().strip("\"'")
+                path = substitute(instruction.value.strip().strip("\"'"), variables)
                 workdir = posixpath.normpath(posixpath.join(workdir, path))
             elif instruction.keyword in ("COPY", "ADD"):
-                copies.append((instruction, workdir))
-    for instruction, at_workdir in reversed(copies):
-        for target, source, heredoc in _copy_targets(instruction, at_workdir):
+                copies.append((instruction, workdir, dict(variables)))
+            elif instruction.keyword == "ENV":
+                variables.update(env_values(instruction.value, variables))
+            elif instruction.keyword == "ARG":
+                for name, value in _arg_defaults(instruction).items():
+                    variables.setdefault(name, facts.build_args.get(name, value))
+                for name in instruction.value.split():
+                    if "=" not in name and name in facts.build_args:
+                        variables.setdefault(name, facts.build_args[name])
+                    elif "=" not in name and name in stage.global_args:
+                        variables.setdefault(name, facts.build_args.get(name, stage.global_args[name]))
+    for instruction, at_workdir, known in reversed(copies):
+        for target, source, heredoc in _copy_targets(instruction, at_workdir, known):
             script = _match_target(facts, target, source, heredoc, wanted, instruction)
             if script is not None:
                 found = script
@@ -583,6 +634,61 @@ def pid1_of(chain: List[Step]) -> Optional[Step]:
     return current
 
 
+def pid1_after_fixes(chain: List[Step]) -> Optional[Step]:
+    """The step that becomes PID 1 once every shell in front that does not exec its last command
+    does (the fixes of IN101-IN105, IN204, IN301: exec form, `exec` before the last command).
+
+    It is PID 1 itself when PID 1 is not such a shell; the shell's child when the shell runs one
+    plain command last (`sh -c "python app.py"`, a script ending in `"$@"`), and so on down the
+    chain. A shell with no such child (`["bash"]`, a script ending in `wait` or a pipeline)
+    stays PID 1 after any fix, so it is the answer."""
+    current = pid1_of(chain)
+    while current is not None and current.kind in ("shell", "script"):
+        index = chain.index(current)
+        following = chain[index + 1] if index + 1 < len(chain) else None
+        if following is not None and following.behind_shell and getattr(current.analysis, "traps", None):
+            return current  # `exec` would drop the trap: the shell stays, an init is the fix
+        if following is None or not following.behind_shell:
+            programs = _exec_fixable(current.analysis)
+            if programs is None:
+                return current
+            # Several endings (`if ...; then a; else b; fi`): `exec` before each makes one of
+            # them PID 1, whichever runs; a launcher among them still needs an init.
+            kb = knowledge.load()
+            launcher = next((p for p in programs if kb.is_launcher(p)), None)
+            kind = "launcher" if launcher else "unknown"
+            return Step(kind, [launcher or programs[0]], current.origin, True, from_exec_form=True)
+        current = following
+    return current
+
+
+def _exec_fixable(analysis) -> Optional[List[str]]:
+    """The programs a shell that does not exec runs last, when `exec` before each of them would
+    make it PID 1 (every ending that runs something is a simple command of a program, not a
+    builtin, a function or another shell); None otherwise."""
+    from initify.dockerfile import shell
+
+    if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
+        return None
+    if analysis.traps:
+        return None  # `exec` would drop the script's trap: an init keeps what it was meant for
+    running = [tail for tail in analysis.tails if tail.kind != "stop"]
+    if not running or any(tail.kind not in ("command", "exec") for tail in running):
+        return None
+    programs = [tail.program or "" for tail in running]
+    kb = knowledge.load()
+    for program in programs:
+        if not program or program in shell.SHELL_BUILTINS or program in analysis.functions or kb.is_shell(program):
+            return None
+    return programs
+
+
+def init_in_front(chain: List[Step]) -> bool:
+    """Whether PID 1 of a launch chain is an init."""
+    pid1 = pid1_of(chain)
+    return pid1 is not None and pid1.kind == "init"
+
+
 def behind_group_init(chain: List[Step], step: Step) -> bool:
     """Whether an init earlier in `chain` than `step` signals its child's whole process group."""
     for earlier in chain:
@@ -604,13 +710,30 @@ def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
     return args[index:]
 
 
-def _analyse(text: str):
+def also_init(facts: Optional[ImageFacts], step: Step) -> str:
+    """The advice, for a finding about a shell that does not exec, that an init is needed as
+    well once it does: the shell starts background jobs (nobody reaps or stops them after the
+    exec), or the program it leaves as PID 1 is a launcher. Empty when no init is advised."""
+    if facts is not None and facts.init_in_front:
+        return ""
+    if getattr(step.analysis, "background", False):
+        return ("; it also starts background processes, which nothing reaps or stops once it execs: put an "
+                "init in front too (initify-init, tini, dumb-init)")
+    chain = facts.chain if facts is not None else []
+    after = pid1_after_fixes(chain) if step in chain else None
+    if after is not None and after.kind == "launcher":
+        return (f"; {after.argv[0]} does not forward signals either, so put an init in front too "
+                f"(initify-init, tini, dumb-init)")
+    return ""
+
+
+def _analyse(text: str, args: Optional[List[str]] = None):
     from initify.dockerfile import shell
 
-    return shell.analyse(text)
+    return shell.analyse(text, None if args is None else tuple(args))
 
 
-def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
+def _exec_target(analysis, positional: List[str], env: Optional[Dict[str, str]] = None) -> Optional[List[str]]:
     """The argv a script execs into at its end, when it can be known exactly."""
     from initify.dockerfile import shell
 
@@ -620,12 +743,14 @@ def _exec_target(analysis, positional: List[str]) -> Optional[List[str]]:
         return list(positional)
     last = getattr(analysis, "last_command", None) or ""
     words = shell.split_words(last)
+    if words is None and env and "'" not in last:
+        words = shell.split_words(substitute(last, env))  # `exec ${APP}/server` with ENV APP
     if words is None:  # `exec app --port $PORT`: the program is known, some arguments are not
         scanned = shell._scan_command(last, allow_parameters=True)
         if scanned and not scanned[0].has_expansion and len(scanned) > 1 and not scanned[1].has_expansion:
             words = [word.raw if word.has_expansion else word.value for word in scanned]
     if not words or words[0] != "exec":
-        return None
+        return _known_program(analysis, last)
     return words[1:] or None
 
 
@@ -641,10 +766,12 @@ def _words(command: str) -> Optional[List[str]]:
     return words or None
 
 
-def _plain_tail(analysis, text: str) -> Optional[List[str]]:
+def _plain_tail(analysis, text: str, positional: Sequence[str] = (),
+                env: Optional[Dict[str, str]] = None) -> Optional[List[str]]:
     """The argv of a `-c` script's last command when it is a plain simple command at the top level
     (after nothing, `;`, `&&` or a newline; no redirection, assignment, builtin, function or trap):
-    the command bash and BusyBox ash exec instead of forking."""
+    the command bash and BusyBox ash exec instead of forking. `"$@"` is the script's arguments;
+    an ENV path (`${APP}/run.sh`) is read with the image's ENV."""
     if not getattr(analysis, "ok", False) or analysis.compound_last or analysis.traps:
         return None
     tails = [tail for tail in analysis.tails if tail.kind != "stop"]  # `a && b` stops early when a fails
@@ -667,10 +794,80 @@ def _plain_tail(analysis, text: str) -> Optional[List[str]]:
     before = text[:start].rstrip(" \t")
     if before and not (before.endswith(";") or before.endswith("&&") or before.endswith("\n")):
         return None
+    if tail.text.strip() in ('"$@"', '"${@}"'):
+        return list(positional) or None
     words = _words(tail.text)
+    if words is None and env and "'" not in tail.text:
+        words = _words(substitute(tail.text, env))
     if not words or "=" in words[0] or any(word[:1] in "<>" or word[-1:] in "<>" for word in words):
         return None
     return words
+
+
+def _known_program(analysis, last: str) -> Optional[List[str]]:
+    """`exec app -D $(cmd)`: the arguments are only known at run time, but the program is; its
+    argv is the literal words before the first one that needs the shell (enough to identify it)."""
+    program = getattr(analysis, "program", None)
+    if not program or any(char in program for char in "$`\\\"'*?["):
+        return None
+    words = last.split()
+    if program not in words:
+        return None
+    argv = []
+    for word in words[words.index(program):]:
+        if any(char in word for char in "$`\\\"'*?[(){}<>|&;"):
+            break
+        argv.append(word)
+    return argv
+
+
+def _child_command(analysis, positional: List[str], env: Optional[Dict[str, str]] = None) -> Optional[List[str]]:
+    """The argv of the program a shell that does not exec runs last as its child, when it is one
+    plain simple command run by the main shell (`./run.sh`, `python app.py`, `"$@"`)."""
+    from initify.dockerfile import shell
+
+    if not getattr(analysis, "ok", False) or getattr(analysis, "ends_with_exec", False):
+        return None
+    running = [tail for tail in analysis.tails if tail.kind != "stop"]
+    if len(running) != 1 or running[0].kind != "command":
+        return None
+    if running[0].text.strip() in ('"$@"', '"${@}"'):
+        return list(positional) or None
+    argv = shell.split_words(running[0].text)
+    if argv is None and env and "'" not in running[0].text:
+        argv = shell.split_words(substitute(running[0].text, env))  # `${APP}/run.sh` with ENV APP
+    if not argv or argv[0] in shell.SHELL_BUILTINS or argv[0] in analysis.functions:
+        return None
+    return argv
+
+
+def _after_shell(steps: List[Step], analysis, positional: List[str], origin: Optional[Instruction], pid1: bool,
+                 from_exec_form: bool, env: Optional[Dict[str, str]] = None) -> Tuple[Optional[List[str]], bool]:
+    """What follows a shell or script step: (argv of the next step, whether it is PID 1).
+
+    It execs a known argv: that takes its place as PID 1. It execs a program whose argv is not
+    known (`exec "$APP"`): an "unknown" step ends the chain, so no rule takes the shell for PID 1.
+    It runs one plain command as its last child (`./run.sh`, `python app.py`): the chain goes on
+    with that child, not PID 1, so the rules see what runs behind the shell (and what fixing the
+    shell would make PID 1). Otherwise the chain ends at the shell."""
+    step = steps[-1]
+    target = _exec_target(analysis, positional, env)
+    if target is not None:
+        step.pid1 = False  # it execs: the target takes its place (and its PID)
+        return target, pid1
+    if getattr(analysis, "ok", False) and getattr(analysis, "ends_with_exec", False):
+        step.pid1 = False
+        steps.append(Step("unknown", [getattr(analysis, "program", None) or "?"], origin, pid1, from_exec_form=from_exec_form))
+        return None, pid1
+    child = _child_command(analysis, positional, env)
+    if child is not None:
+        return child, False
+    return None, pid1
+
+
+def _stays(step: Step) -> bool:
+    """Whether a shell/script step stays running (it did not exec what follows it)."""
+    return not getattr(step.analysis, "ends_with_exec", False)
 
 
 def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool,
@@ -685,6 +882,7 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
     steps: List[Step] = []
     pid1 = True
     depth = 0
+    behind_from: Optional[int] = None  # steps from this index run behind a shell that stays
     while argv and depth < 8:
         depth += 1
         program = argv[0]
@@ -710,43 +908,58 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             found = shell_c_script(argv)
             if found is None:
                 operand = _shell_script_operand(argv)
-                script = find_context_script(facts, operand) if operand else None
+                script = None
+                if operand:  # `sh run.sh` reads run.sh from the working directory first
+                    script = find_context_script(facts, operand if "/" in operand else "./" + operand)
+                    script = script or find_context_script(facts, operand)
                 if script is None:
                     steps.append(Step("shell", argv, origin, pid1, from_exec_form=from_exec_form))
                     break
                 argv = [script.image_path] + argv[argv.index(operand) + 1:]
                 continue
             index, text = found
-            analysis = _analyse(text)
+            analysis = _analyse(text, argv[index + 2:])
             steps.append(Step("shell", argv, origin, pid1, script=text, analysis=analysis, from_exec_form=from_exec_form))
-            target = _exec_target(analysis, argv[index + 2:])
-            if target is None:
-                tail = _plain_tail(analysis, text)
-                if tail is None:
-                    break
+            positional = argv[index + 2:]
+            env = facts.env if facts is not None else None
+            tail = _plain_tail(analysis, text, positional, env)
+            if tail is not None:
                 steps[-1].shell_fact = (image_facts.shell_flavour(program, image)  # type: ignore[arg-type]
                                         or image_facts.Fact(None, "not known"))
-                if image_facts.execs_last_command(program, image) is not True:  # type: ignore[arg-type]
-                    break
-                steps[-1].implicit_exec = True
-                target = tail
-            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
-            argv = target
+                if image_facts.execs_last_command(program, image) is True:  # type: ignore[arg-type]
+                    # bash and BusyBox ash exec a plain last command: it takes the shell's PID
+                    steps[-1].implicit_exec = True
+                    steps[-1].pid1 = False
+                    argv = tail
+                    continue
+            next_argv, next_pid1 = _after_shell(steps, analysis, positional, origin, pid1, from_exec_form, env)
+            if next_argv is None:
+                break
+            if _stays(steps[-1]):
+                behind_from = len(steps) if behind_from is None else behind_from
+            pid1 = next_pid1
+            argv = next_argv
             continue
         script = find_context_script(facts, program)
         if script is not None and is_shell_script(script):
+            analysis = _analyse(script.text, argv[1:])
             if script.analysis is None:
-                script.analysis = _analyse(script.text)
-            steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=script.analysis, from_exec_form=from_exec_form))
-            target = _exec_target(script.analysis, argv[1:])
-            if target is None:
+                script.analysis = analysis
+            steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=analysis, from_exec_form=from_exec_form))
+            next_argv, next_pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form,
+                                                 facts.env if facts is not None else None)
+            if next_argv is None:
                 break
-            steps[-1].pid1 = False  # it execs: the target takes its place (and its PID)
-            argv = target
+            if _stays(steps[-1]):
+                behind_from = len(steps) if behind_from is None else behind_from
+            pid1 = next_pid1
+            argv = next_argv
             continue
         kind = "launcher" if kb.is_launcher(program) else "program"
         steps.append(Step(kind, argv, origin, pid1, from_exec_form=from_exec_form))
         break
+    for step in steps[behind_from or len(steps):]:
+        step.behind_shell = True
     return steps
 
 
@@ -780,6 +993,7 @@ def analyse_image(
         from initify.image import facts as image_facts
 
         facts.base_info = image_facts.resolve(facts.base_image)
+    facts.build_args = dict(build_args or {})
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild

@@ -72,8 +72,9 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
     Plain words become their exact argv (safe). Text that needs the shell for expansion becomes
     `[SHELL..., "exec TEXT"]` (safe: the same program with the same arguments, environment and
     redirections, only now it takes the shell's place; unsafe when the program is a shell builtin
-    or itself an expansion), a compound command `[SHELL..., "TEXT"]` (unsafe: an init should go
-    in front, IN106). `keep_ignoring_args` keeps a shell-form ENTRYPOINT's meaning of ignoring
+    or itself an expansion), a compound command `[SHELL..., "TEXT"]` with `exec` before its last
+    command where that is exact (shell.add_exec), else as it is (unsafe: an init should go in
+    front, IN106). `keep_ignoring_args` keeps a shell-form ENTRYPOINT's meaning of ignoring
     CMD and `docker run` arguments: the text stays in a `sh -c` script (with `exec`).
     """
     if command.form != SHELL:
@@ -98,6 +99,10 @@ def exec_form_fix(path: str, command: Command, keep_ignoring_args: bool = False,
         edit = command_edit(path, command.instruction, prefix + [exec_text])
         return Fix((edit,), _plain_program(text), "needs the shell for expansion: kept `sh -c` with `exec`") if edit else None
     if kind == "compound":
+        with_exec = shell.add_exec(text)  # `cd /app && python app.py` -> `cd /app && exec python app.py`
+        if with_exec is not None:
+            edit = command_edit(path, command.instruction, prefix + [with_exec])
+            return Fix((edit,), False, "compound command: kept `sh -c` with `exec` before its last command") if edit else None
         edit = command_edit(path, command.instruction, prefix + [text])
         return Fix((edit,), False, "compound command: kept `sh -c`; it needs an init in front (IN106)") if edit else None
     return None

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 from initify.record import Record
@@ -442,6 +443,7 @@ class Tail(NamedTuple):
     program: Optional[str] = None  # the program run: `app` in `exec app`, `"$@"`
     insert_at: Optional[int] = None  # where `exec ` goes (start of the command name)
     function: Optional[str] = None  # the function whose body holds this command
+    branch: Optional[str] = None  # the `case`/`if` branch that holds it (`app:init)`, `if [ "$1" = x ]`)
 
 
 class ScriptAnalysis(Record):
@@ -461,7 +463,7 @@ class ScriptAnalysis(Record):
 
     __slots__ = ("ok", "error", "ends_with_exec", "last_command", "last_line", "last_start", "last_end",
                  "runs_args", "compound_last", "forwards_signals", "program", "reason", "tails", "traps",
-                 "functions", "warnings")
+                 "functions", "warnings", "trap_action", "cleanup_trap", "branch", "background")
 
     def __init__(self, ok: bool, error: Optional[str] = None, tails: Optional[List[Tail]] = None,
                  traps: Optional[List[str]] = None, forwards_signals: bool = False,
@@ -473,6 +475,10 @@ class ScriptAnalysis(Record):
         self.forwards_signals = forwards_signals
         self.functions: List[str] = functions or []
         self.warnings: List[str] = warnings or []
+        self.trap_action: Optional[str] = None  # the action of the TERM/INT trap, as written
+        self.cleanup_trap = False  # that trap only cleans up: it stops no child and waits for none
+        self.branch: Optional[str] = None  # the branch of the deciding tail, when it is in one
+        self.background = False  # the script starts a job in the background (`&`) somewhere
         # The verdict, filled from the tails by _decide():
         self.ends_with_exec = False
         self.last_command: Optional[str] = None
@@ -532,10 +538,12 @@ _WORD_NODES = frozenset(
 )
 
 
-def _structure(root: "Node") -> Tuple[List["Node"], List["Node"]]:
-    """(function definitions, commands) of a script, found in one walk that skips words."""
+def _structure(root: "Node") -> Tuple[List["Node"], List["Node"], List["Node"]]:
+    """(function definitions, commands, statements started in the background with `&`) of a
+    script, found in one walk that skips words."""
     functions: List["Node"] = []
     commands: List["Node"] = []
+    background: List["Node"] = []
     stack = [root]
     while stack:
         node = stack.pop()
@@ -546,27 +554,30 @@ def _structure(root: "Node") -> Tuple[List["Node"], List["Node"]]:
             functions.append(node)
         elif kind == "command":
             commands.append(node)
+        elif kind == "&" and node.prev_sibling is not None:
+            background.append(node.prev_sibling)
         stack.extend(reversed(node.children))
-    return functions, commands
+    return functions, commands, background
 
 
-def _fatal_errors(root: "Node", source: _Source) -> Tuple[List[str], List[str]]:
-    """(fatal, tolerated) parse-error descriptions; see `_WORD_LEVEL`."""
-    fatal: List[str] = []
+def _error_nodes(root: "Node", source: _Source) -> Tuple[List["Node"], List[str]]:
+    """(error nodes that may spoil the structure, descriptions of the word-level ones, tolerated:
+    see `_WORD_LEVEL`)."""
+    errors: List["Node"] = []
     tolerated: List[str] = []
     if not root.has_error:
-        return fatal, tolerated
+        return errors, tolerated
     for node in _iter_nodes(root):
         if node.type != "ERROR" and not node.is_missing:
             continue
-        what = f"line {node.start_point[0] + 1}: " + (
-            f"missing {node.type!r}" if node.is_missing else f"cannot parse {source.node_text(node)[:40]!r}"
-        )
         parent = node.parent
         while parent is not None and parent.type not in _WORD_LEVEL:
             parent = parent.parent
-        (tolerated if parent is not None and not node.is_missing else fatal).append(what)
-    return fatal, tolerated
+        if parent is not None and not node.is_missing:
+            tolerated.append(f"line {node.start_point[0] + 1}: cannot parse {source.node_text(node)[:40]!r}")
+        else:
+            errors.append(node)
+    return errors, tolerated
 
 
 def _statements(nodes: List["Node"]) -> List["Node"]:
@@ -594,8 +605,11 @@ def _unwrap(node: "Node") -> "Node":
 class _TailFinder:
     """Finds the commands a script can end with, following if/case/{ }/function calls."""
 
-    def __init__(self, definitions: List["Node"], source: _Source) -> None:
+    def __init__(self, definitions: List["Node"], source: _Source, args: Optional[Tuple[str, ...]] = None) -> None:
         self.source = source
+        self.args = args  # the script's arguments when known: `case "$1"` then takes one branch
+        self.branches: List[str] = []  # the case/if branches being walked, outermost first
+        self.visited: set = set()  # functions the walk went into
         self.functions: Dict[str, "Node"] = {}
         for node in definitions:
             name = node.child_by_field_name("name")
@@ -651,32 +665,55 @@ class _TailFinder:
         return [self._tail("command", node, f"ends with {first_word!r}, run by the shell itself", function)]
 
     def if_statement(self, node: "Node", function: Optional[str], visiting: FrozenSet[str]) -> List[Tail]:
-        """Every branch counts; with no `else`, falling through is a stop."""
+        """Every branch counts; with no `else`, falling through is a stop. A condition that tests
+        `$1` against a word is decided when the script's arguments are known: a false one is
+        skipped, a true one is the only branch left."""
         tails: List[Tail] = []
-        has_else = False
         for branch in [node] + [c for c in node.children if c.type in ("elif_clause", "else_clause")]:
-            has_else = has_else or branch.type == "else_clause"
             opener = "else" if branch.type == "else_clause" else "then"
             body = _after_token(branch, opener, stop_types=("elif_clause", "else_clause", "fi"))
+            if branch.type == "else_clause":
+                label = "else"
+                decided: Optional[bool] = True
+            else:
+                condition = _between_tokens(branch, ("if", "elif"), opener)
+                text = " ".join(self.source.node_text(part) for part in condition).rstrip("; \n")
+                label = ("elif " if branch.type == "elif_clause" else "if ") + text
+                decided = _first_argument_test(text, self.args)
+            if decided is False:
+                continue
+            self.branches.append(label)
             tails.extend(self.block(body, function, visiting))
-        if not has_else:
-            tails.append(self._tail("stop", node, "no branch taken (if without else)", function))
+            self.branches.pop()
+            if decided is True:
+                return tails
+        tails.append(self._tail("stop", node, "no branch taken (if without else)", function))
         return tails
 
     def case_statement(self, node: "Node", function: Optional[str], visiting: FrozenSet[str]) -> List[Tail]:
         """Every `pattern)` branch counts; without a `*)` branch, matching none is a stop."""
         tails: List[Tail] = []
         catch_all = False
+        value = node.child_by_field_name("value")
+        subject = self.source.node_text(value) if value is not None else ""
+        first = _first_argument(subject, self.args)
         for item in (c for c in node.children if c.type == "case_item"):
             patterns = [
                 self.source.node_text(child)
                 for index, child in enumerate(item.children)
                 if item.field_name_for_child(index) == "value"
             ]
-            catch_all = catch_all or "*" in patterns
+            matched = None if first is None else any(_case_matches(first, pattern) for pattern in patterns)
+            if matched is False:
+                continue
+            catch_all = catch_all or "*" in patterns or bool(matched)
             body = _after_token(item, ")", stop_types=(";;", ";&", ";;&"))
+            self.branches.append("|".join(patterns) + ")")
             found = self.block(body, function, visiting)
+            self.branches.pop()
             tails.extend(found or [self._tail("stop", item, "empty case branch", function)])
+            if matched:
+                break  # the script's first argument selects this branch and no other
         if not catch_all:
             tails.append(self._tail("stop", node, "no case pattern matched", function))
         return tails
@@ -695,6 +732,7 @@ class _TailFinder:
                 return [self._tail("compound", node, f"recursive call to {name}", function)]
             if body.type != "compound_statement":
                 return [self._tail("compound", node, f"function {name} runs in a subshell", function)]
+            self.visited.add(name)
             return self.block(body.children, name, visiting | {name})
         if name in SHELL_BUILTINS:
             return [self._tail("command", node, f"ends with the shell builtin {name!r}", function, program=name)]
@@ -713,6 +751,7 @@ class _TailFinder:
             program=program,
             insert_at=None if name is None else source.char_offset(name.start_byte),
             function=function,
+            branch=self.branches[0] if self.branches else None,
         )
 
 
@@ -730,6 +769,73 @@ def _after_token(node: "Node", token: str, stop_types: Tuple[str, ...]) -> List[
     return result
 
 
+def _between_tokens(node: "Node", openers: Tuple[str, ...], closer: str) -> List["Node"]:
+    """The children of `node` after its first token in `openers`, up to `closer` (an if's condition)."""
+    result: List["Node"] = []
+    started = False
+    for child in node.children:
+        if started and child.type == closer:
+            break
+        if started:
+            result.append(child)
+        elif child.type in openers:
+            started = True
+    return result
+
+
+_FIRST_ARGUMENT_WORDS = frozenset({"$1", '"$1"', "${1}", '"${1}"', "${1:-}", '"${1:-}"'})
+
+
+def _first_argument(word: str, args: Optional[Tuple[str, ...]]) -> Optional[str]:
+    """The value of `word` when it is `$1` (quoted or braced) and the arguments are known."""
+    if args is None or word.strip() not in _FIRST_ARGUMENT_WORDS:
+        return None
+    return args[0] if args else ""
+
+
+def _unquote(word: str) -> Optional[str]:
+    """A literal word without its quotes; None when it holds an expansion or a glob."""
+    words = split_words(word)
+    if words is None or len(words) != 1:
+        return None
+    return words[0]
+
+
+def _case_matches(value: str, pattern: str) -> Optional[bool]:
+    """Whether a `case` pattern matches `value` (globs as sh reads them), None when unknown."""
+    import fnmatch
+
+    if "$" in pattern or "`" in pattern:
+        return None
+    if any(char in pattern for char in "*?["):
+        unquoted = pattern.replace('"', "").replace("'", "")
+        return fnmatch.fnmatchcase(value, unquoted)
+    literal = _unquote(pattern)
+    return None if literal is None else value == literal
+
+
+_TEST_FIRST = re.compile(r"""^(?:\[\[?|test)\s+(\S+)\s+(==?|!=)\s+(\S+?)\s*(?:\]\]?)?$""")
+
+
+def _first_argument_test(condition: str, args: Optional[Tuple[str, ...]]) -> Optional[bool]:
+    """The value of `[ "$1" = word ]` (also `==`, `!=`, `[[ ]]`, `test`) when the arguments are
+    known and the other side is a literal word; None for anything else."""
+    match = _TEST_FIRST.match(condition.strip())
+    if match is None:
+        return None
+    left, operator, right = match.groups()
+    value = _first_argument(left, args)
+    if value is None:
+        value, right = _first_argument(right, args), left
+    if value is None:
+        return None
+    literal = _unquote(right)
+    if literal is None:
+        return None
+    equal = value == literal
+    return equal if operator != "!=" else not equal
+
+
 def _exec_program(arguments: List[str]) -> Optional[str]:
     """The program `exec ARGS` runs, skipping bash's `-a NAME`, `-c`, `-l`; None if none."""
     index = 0
@@ -745,32 +851,92 @@ def _is_args(program: Optional[str]) -> bool:
     return program in ('"$@"', "$@", '"${@}"', "${@}")
 
 
-def _traps_and_forwarding(commands: List["Node"], source: _Source, functions: Dict[str, "Node"]) -> Tuple[List[str], bool]:
-    """(signals trapped, whether a TERM/INT trap kills something and the script waits)."""
-    trapped: List[str] = []
-    kills = False
-    waits = False
+_STOPS_CHILDREN = re.compile(r"\bkill\b|\b(stop|quit|shutdown|graceful-stop|graceful|terminate)\b")
+
+
+_PLACEHOLDERS = frozenset({"sleep", "tail"})
+
+
+class _Trap(NamedTuple):
+    signals: List[str]
+    action: str  # as written
+    stops_children: bool  # the action (or the function it calls) kills or stops something
+
+
+def _traps(commands: List["Node"], source: _Source, functions: Dict[str, "Node"]) -> List[_Trap]:
+    """Every `trap ACTION SIGNALS...` of the script, with what its action does."""
+    found: List[_Trap] = []
     for node in commands:
-        name = _command_name(node, source)
-        waits = waits or name == "wait"
+        if _command_name(node, source) != "trap":
+            continue
         arguments = [source.node_text(arg) for arg in _arguments(node)]
-        if name != "trap" or len(arguments) < 2:
+        if len(arguments) < 2 or arguments[0] == "-":
             continue
         action, signals = arguments[0], [s.strip("'\"").upper() for s in arguments[1:]]
-        trapped.extend(signals)
-        handler = functions.get(action.strip("'\""))
-        handler_text = action + ("" if handler is None else source.node_text(handler))
-        if _TERM_SIGNALS.intersection(signals) and "kill" in handler_text:
-            kills = True
-    return trapped, kills and waits
+        text = action
+        for word in re.findall(r"[A-Za-z_][\w-]*", action):
+            handler = functions.get(word)
+            if handler is not None:
+                body = source.node_text(handler)
+                text += "\n" + body
+                for inner in re.findall(r"[A-Za-z_][\w-]*", body):  # one more level of calls
+                    if inner in functions and inner != word:
+                        text += "\n" + source.node_text(functions[inner])
+        found.append(_Trap(signals, action, bool(_STOPS_CHILDREN.search(text))))
+    return found
 
 
-@functools.lru_cache(maxsize=512)
-def analyse(script: str) -> ScriptAnalysis:
+def _last_statement(root: "Node", source: _Source) -> Optional["Node"]:
+    """The script's last top-level statement, trailing `exit`/`exit $?` passed over."""
+    statements = _statements(root.children)
+    while statements:
+        inner = _unwrap(statements[-1])
+        if inner.type == "command" and _command_name(inner, source) in ("exit", "return") and \
+                [source.node_text(a) for a in _arguments(inner)] in ([], ["$?"], ['"$?"']):
+            statements = statements[:-1]
+            continue
+        return statements[-1]
+    return None
+
+
+def _has_errors_before(errors: List["Node"], root: "Node", finder: "_TailFinder", tails: List[Tail], source: _Source) -> Tuple[List[str], List[str]]:
+    """(fatal, recovered) parse errors. An error inside a statement that runs before the script's
+    last top-level statement, outside every function the tail goes through, leaves the tail
+    known: tree-sitter resumes after it (bash accepts some forms it cannot read, such as
+    `if !(cmd) then`). Any other error makes the tail unknown."""
+    last = _last_statement(root, source)
+    programs = {tail.program for tail in tails if tail.program}
+    fatal: List[str] = []
+    recovered: List[str] = []
+    for node in errors:
+        what = f"line {node.start_point[0] + 1}: " + (
+            f"missing {node.type!r}" if node.is_missing else f"cannot parse {source.node_text(node)[:40]!r}"
+        )
+        top = node
+        while top.parent is not None and top.parent != root:
+            top = top.parent
+        text = source.node_text(top)
+        hides_function = any(re.search(r"(^|\s)" + re.escape(name) + r"\s*\(\s*\)", text) for name in programs)
+        before = last is not None and top.end_byte <= last.start_byte and top != last
+        in_walked_function = top.type == "function_definition" and _definition_name(top, source) in finder.visited
+        if before and not in_walked_function and not hides_function:
+            recovered.append(what)
+        else:
+            fatal.append(what)
+    return fatal, recovered
+
+
+def _definition_name(node: "Node", source: _Source) -> str:
+    name = node.child_by_field_name("name")
+    return "" if name is None else source.node_text(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def analyse(script: str, args: Optional[Tuple[str, ...]] = None) -> ScriptAnalysis:
     """How a `sh -c` string or script file ends: does it hand off to its program with exec?
 
-    Results are cached by script text (docker-library images share one entrypoint across many
-    variants) and shared between callers: treat them as read-only.
+    Results are cached by script text and arguments (docker-library images share one entrypoint
+    across many variants) and shared between callers: treat them as read-only.
 
     The last top-level statement is walked: `exec CMD` ends with exec; `if` / `case` / `{ }`
     end with exec when every branch that runs a command does (branches that `exit N`/`return`,
@@ -778,7 +944,15 @@ def analyse(script: str) -> ScriptAnalysis:
     a function of the script is followed into the function's last statement (cycles guarded);
     a pipeline, `&&`/`||` list, subshell, loop or background job is not exec. A trailing
     `exit`/`exit $?` passes the verdict to the statement before it. With no command at all
-    ends_with_exec is False. A parse failure gives ok=False and the reason in `error`.
+    ends_with_exec is False.
+
+    `args` are the script's arguments when known (exec form CMD, manifest args): a `case "$1"`
+    or `if [ "$1" = word ]` then follows the one branch they select, as the shell does. When the
+    script reassigns them (`set --`, `shift`) they are treated as unknown.
+
+    A parse error inside a word, or in a statement before the last one (outside the functions
+    the tail goes through), is recovered from; any other gives ok=False and the reason in
+    `error`: the tail is unknown, and callers say nothing.
     """
     try:
         parser = _parser()
@@ -789,22 +963,43 @@ def analyse(script: str) -> ScriptAnalysis:
     except UnicodeEncodeError as exc:
         return ScriptAnalysis(ok=False, error=f"not encodable as UTF-8: {exc}")
     root = parser.parse(source.data).root_node
-    fatal, tolerated = _fatal_errors(root, source)
+    errors, tolerated = _error_nodes(root, source)
+    definitions, commands, background = _structure(root)
+    if args is not None:
+        last = _last_statement(root, source)
+        for command in commands:
+            name = _command_name(command, source)
+            resets = name == "shift" or (name == "set" and "--" in [source.node_text(a) for a in _arguments(command)])
+            inside_last = last is not None and last.start_byte <= command.start_byte < last.end_byte
+            if resets and not inside_last:
+                args = None  # the script changes its arguments before it dispatches on them
+                break
+    finder = _TailFinder(definitions, source, args)
+    tails = finder.block(root.children, None, frozenset())
+    fatal, recovered = _has_errors_before(errors, root, finder, tails, source) if errors else ([], [])
     if fatal:
         return ScriptAnalysis(ok=False, error="shell syntax error: " + "; ".join(fatal[:3]))
-    definitions, commands = _structure(root)
-    finder = _TailFinder(definitions, source)
-    tails = finder.block(root.children, None, frozenset())
-    traps, forwards = _traps_and_forwarding(commands, source, finder.functions)
+    traps = _traps(commands, source, finder.functions)
     result = ScriptAnalysis(
         ok=True,
         tails=tails,
-        traps=traps,
-        forwards_signals=forwards,
+        traps=[signal for trap in traps for signal in trap.signals],
         functions=sorted(finder.functions),
-        warnings=[f"tolerated parse error at {what}" for what in tolerated],
+        warnings=[f"tolerated parse error at {what}" for what in tolerated + recovered],
     )
+    result.background = bool(background)
     _decide(result)
+    stop_traps = [trap for trap in traps if _TERM_SIGNALS.intersection(trap.signals)]
+    if stop_traps:
+        trap = stop_traps[-1]
+        result.trap_action = trap.action
+        ends_waiting = (result.program == "wait") or (result.compound_last and "loop" in result.reason)
+        # A trap that exits while only placeholders run (`sleep infinity &`, `tail -f ... &`)
+        # stops the container as promptly as forwarding would: nothing is cut off.
+        placeholders = all(_command_name(_unwrap(job), source) in _PLACEHOLDERS for job in background)
+        stops = trap.stops_children or (placeholders and "exit" in trap.action)
+        result.forwards_signals = stops and ends_waiting
+        result.cleanup_trap = not stops
     return result
 
 
@@ -829,17 +1024,16 @@ def _decide(result: ScriptAnalysis) -> None:
     result.program = decider.program
     result.runs_args = _is_args(decider.program)
     result.compound_last = decider.kind == "compound"
+    result.branch = decider.branch
     result.reason = decider.reason if running else "every path exits without running a program"
 
 
 def stops_on_term(analysis: object) -> bool:
-    """Whether a script that does not exec still stops on SIGTERM: it forwards signals, or traps
-    TERM and ends in `wait` (a trap runs only once the foreground command returns, and `wait`
-    returns at once on a trapped signal)."""
-    if getattr(analysis, "forwards_signals", False):
-        return True
-    last = (getattr(analysis, "last_command", None) or "").split()
-    return "TERM" in getattr(analysis, "traps", []) and last[:1] == ["wait"]
+    """Whether a script that does not exec still stops on SIGTERM: it traps TERM (or INT) with
+    an action that kills or stops its children, and ends waiting (`wait`, or a loop) so that the
+    trap runs at once (a trap runs only once the foreground command returns). A trap that only
+    cleans up does not count: the shell exits and the kernel SIGKILLs the children it leaves."""
+    return bool(getattr(analysis, "forwards_signals", False))
 
 
 def add_exec(script: str) -> Optional[str]:

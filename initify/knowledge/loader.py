@@ -75,6 +75,35 @@ class ImageStopSignal(NamedTuple):
     stop_signal: str
 
 
+class Interpreter(NamedTuple):
+    """A language runtime that, as PID 1, stops only if the code it runs handles the stop signal."""
+
+    key: str
+    names: FrozenSet[str]
+    version_suffix: bool  # `python3.12`, `php8.3` count too
+    extensions: Tuple[str, ...]
+    options_with_value: FrozenSet[str]
+    handlers: Tuple[str, ...]  # regular expressions over the code that install a SIGTERM handler
+
+    def matches(self, program: str) -> bool:
+        base = os.path.basename(program)
+        if base in self.names:
+            return True
+        if self.version_suffix:
+            stem = base.rstrip("0123456789.")
+            return stem != base and stem in self.names
+        return False
+
+
+class SignalFramework(NamedTuple):
+    """A server or framework that installs a SIGTERM handler for the code that starts it."""
+
+    interpreter: str
+    name: str
+    pattern: str
+    modules: FrozenSet[str]
+
+
 class Knowledge(NamedTuple):
     inits: Tuple[Init, ...]
     shells: FrozenSet[str]
@@ -83,6 +112,15 @@ class Knowledge(NamedTuple):
     bases: Tuple[Base, ...]
     image_stop_signals: Tuple[ImageStopSignal, ...] = ()
     images: Tuple[ImageEntry, ...] = ()
+    interpreters: Tuple[Interpreter, ...] = ()
+    signal_frameworks: Tuple[SignalFramework, ...] = ()
+
+    def interpreter_for(self, program: str) -> Optional[Interpreter]:
+        """The interpreter `program` (argv[0]) starts: `python3`, `/usr/local/bin/node`..."""
+        for interpreter in self.interpreters:
+            if interpreter.matches(program):
+                return interpreter
+        return None
 
     def init_for(self, program: str) -> Optional[Init]:
         """The known init that `program` (argv[0]) starts, matched by exact path or basename."""
@@ -238,7 +276,24 @@ def load() -> Knowledge:
         ImageStopSignal(entry["repository"], entry.get("tag_contains", ""), entry["stop_signal"])
         for entry in data.get("image_stop_signals", [])
     )
+    interpreters = tuple(
+        Interpreter(
+            key=key,
+            names=_frozen(entry["names"]),
+            version_suffix=bool(entry.get("version_suffix", False)),
+            extensions=tuple(entry.get("extensions", [])),
+            options_with_value=_frozen(entry.get("options_with_value")),
+            handlers=tuple(entry.get("handlers", [])),
+        )
+        for key, entry in data.get("interpreters", {}).items()
+    )
+    frameworks = tuple(
+        SignalFramework(entry["interpreter"], entry["name"], entry["pattern"], _frozen(entry.get("modules")))
+        for entry in data.get("signal_frameworks", [])
+    )
     return Knowledge(
+        interpreters=interpreters,
+        signal_frameworks=frameworks,
         image_stop_signals=image_stop_signals,
         inits=inits,
         shells=_frozen(data["shells"]["names"]),

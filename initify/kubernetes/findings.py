@@ -192,3 +192,29 @@ def lint_yaml_files(
     note = paired.unpaired_note()
     if note is not None:
         result.notes.append(note)
+    shared = _shared_namespace_only(loaded + nearby, paired)
+    if shared:
+        result.findings[:] = [
+            f for f in result.findings if not (f.code in PID1_ONLY_CODES and os.path.abspath(f.path) in shared)
+        ]
+
+
+# Dockerfile findings about a program as PID 1 that are moot when every pod running the image
+# shares its process namespace: the pause container is PID 1 then, reaps, and the program gets
+# the default action of SIGTERM like any other process.
+PID1_ONLY_CODES = frozenset({"IN111"})
+
+
+def _shared_namespace_only(loaded: List[Tuple[Loaded, engine.Selection]], paired: pairing.Pairing) -> Set[str]:
+    """Absolute paths of the Dockerfiles whose image runs only in pods with `shareProcessNamespace: true`."""
+    sharing: Set[str] = set()
+    not_sharing: Set[str] = set()
+    for item, _ in loaded:
+        if not isinstance(item, ManifestFile):
+            continue
+        for pod in item.pods:
+            for container in pod.containers:
+                image = paired.for_container(container.image, container.role == "container", item.path)
+                if image is not None:
+                    (sharing if pod.share_process_namespace else not_sharing).add(os.path.abspath(image.path))
+    return sharing - not_sharing

@@ -383,8 +383,9 @@ def container_facts(
         subject.argv, subject.source = container.command + (container.args or []), "command"
     elif container.args:
         if image is None:
-            if info is None or not info.config_known:
+            if info is None or not info.known("entrypoint"):
                 return subject  # the image's ENTRYPOINT is unknown, so is PID 1
+            # `args` follow the image's ENTRYPOINT; an image with none (busybox, alpine) runs them as the command
             subject.argv, subject.source = list(info.value("entrypoint")) + list(container.args), "args"  # type: ignore[call-overload]
         else:
             subject.argv, subject.source = image_argv_with_args(image, container.args), "args"

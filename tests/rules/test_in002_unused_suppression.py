@@ -26,10 +26,14 @@ def in002(findings):
 
 
 def test_used_suppression_is_not_reported(tmp_path):
+    # IN101 on the shell, IN111 on the python its fix leaves as PID 1 with no SIGTERM handler
+    # (IN106 stays silent: IN101's fix removes its cause)
+    write(tmp_path, "app.py", "import time\nwhile True:\n    time.sleep(1)\n")
     path = write(tmp_path, "Dockerfile", """
         FROM python:3.12-slim
-        # initify: ignore=IN101,IN106
-        CMD python3 app.py
+        COPY app.py /
+        # initify: ignore=IN101,IN111
+        CMD python3 /app.py
         """)
     assert lint(path) == []
 

@@ -118,5 +118,11 @@ def test_message_when_exec_already_hands_over(findings):
 
 
 def test_message_without_exec_says_the_shell_keeps_the_signal(findings):
-    (found,) = findings("FROM alpine\nENTRYPOINT /app/run\n", select=["IN102"])
+    # debian's /bin/sh is dash, which forks /app/run and stays PID 1 (BusyBox ash would exec it)
+    (found,) = findings("FROM debian:bookworm-slim\nENTRYPOINT /app/run\n", select=["IN102"])
     assert "/bin/sh -c is PID 1" in found.message
+
+
+def test_message_on_busybox_says_the_lone_command_takes_pid1(findings):
+    (found,) = findings("FROM alpine:3.20\nENTRYPOINT /app/run\n", select=["IN102"])
+    assert "execs a lone command, so /app/run becomes PID 1" in found.message

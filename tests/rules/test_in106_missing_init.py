@@ -5,15 +5,6 @@ import pytest
 NO_EXEC = '#!/bin/sh\necho preparing\n"$@"\n'
 
 POSITIVE = {
-    "shell form makes /bin/sh PID 1": (
-        """
-        FROM python:3.12-slim
-        CMD python app.py
-        """,
-        {},
-        [("IN106", 2)],
-        "a shell (/bin/sh)",
-    ),
     "npm start": (
         """
         FROM node:22-slim
@@ -51,47 +42,6 @@ POSITIVE = {
         {},
         [("IN106", 2)],
         "a shell (/bin/bash)",
-    ),
-    "sh -c wrapper without exec": (
-        """
-        FROM python:3.12-slim
-        ENTRYPOINT ["/bin/sh", "-c", "python app.py"]
-        """,
-        {},
-        [("IN106", 2)],
-        "a shell",
-    ),
-    "entrypoint script without exec": (
-        """
-        FROM python:3.12-slim
-        COPY docker-entrypoint.sh /usr/local/bin/
-        ENTRYPOINT ["docker-entrypoint.sh"]
-        CMD ["python", "app.py"]
-        """,
-        {"docker-entrypoint.sh": NO_EXEC},
-        [("IN106", 3)],
-        "a shell script (/usr/local/bin/docker-entrypoint.sh)",
-    ),
-    "tini hidden behind a shell-form ENTRYPOINT": (
-        """
-        FROM debian:bookworm
-        RUN apt-get update && apt-get install -y tini
-        ENTRYPOINT tini -- python app.py
-        """,
-        {},
-        [("IN106", 3)],
-        "a shell",
-    ),
-    "inherited shell-form CMD": (
-        """
-        FROM python:3.12-slim AS base
-        CMD python app.py
-        FROM base
-        COPY . /app
-        """,
-        {},
-        [("IN106", 2)],
-        "a shell",
     ),
 }
 
@@ -159,4 +109,80 @@ def test_target_stage_with_an_init(lint):
         CMD npm run dev
         """
     assert lint(text, select=["IN106"], target="prod") == []
-    assert lint(text, select=["IN106"]) == [("IN106", 5)]
+    assert lint(text.replace("CMD npm run dev", 'CMD ["npm", "run", "dev"]'), select=["IN106"]) == [("IN106", 5)]
+
+
+# The shell in front is reported by IN101-IN105, whose fix makes the program PID 1: IN106 does
+# not repeat that cause (one finding per cause).
+ONCE = {
+    "shell form makes /bin/sh PID 1": (
+        "FROM python:3.12-slim\nCMD python app.py\n", {}, ["IN101"]),
+    "sh -c wrapper without exec": (
+        'FROM python:3.12-slim\nENTRYPOINT ["/bin/sh", "-c", "python app.py"]\n', {}, ["IN104"]),
+    "entrypoint script without exec": (
+        'FROM python:3.12-slim\nCOPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\n'
+        'CMD ["python", "app.py"]\n', {"docker-entrypoint.sh": NO_EXEC}, ["IN105"]),
+    "tini hidden behind a shell-form ENTRYPOINT": (
+        "FROM alpine:3.20\nRUN apk add --no-cache tini\nENTRYPOINT tini -- python app.py\n", {}, ["IN102"]),
+    "inherited shell-form CMD": (
+        "FROM python:3.12-slim AS base\nCMD python app.py\nFROM base\nCOPY . /app\n", {}, ["IN101"]),
+    "malformed exec form": ("FROM python:3.12-slim\nCMD ['python', 'app.py']\n", {}, ["IN103"]),
+    "shell form running a script that does not exec": (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ./run.sh\n",
+        {"run.sh": "#!/bin/sh\nexport APP_ENV=production\npython -m http.server 8080\n"}, ["IN101", "IN105"]),
+}
+
+
+@pytest.mark.parametrize("text, files, codes", ONCE.values(), ids=ONCE.keys())
+def test_not_repeated_when_the_shell_in_front_is_reported(lint, text, files, codes):
+    found = [code for code, _ in lint(text, files, select=["IN101", "IN102", "IN103", "IN104", "IN105", "IN106"])]
+    assert found == codes
+
+
+INIT_ALSO = {
+    "npm behind a shell-form CMD": ("FROM node:22-slim\nCMD npm start\n", {}, "IN101", "npm does not forward signals"),
+    "script that also starts a background job": (
+        'FROM python:3.12-slim\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\nCMD ["python", "app.py"]\n',
+        {"start.sh": '#!/bin/sh\npython metrics_exporter.py &\n"$@"\n'}, "IN105", "starts background processes"),
+}
+
+
+@pytest.mark.parametrize("text, files, code, words", INIT_ALSO.values(), ids=INIT_ALSO.keys())
+def test_the_primary_finding_says_an_init_is_also_advised(findings, text, files, code, words):
+    found = findings(text, files, select=["IN101", "IN105", "IN106"])
+    assert [f.code for f in found] == [code]
+    assert words in found[0].message and "init in front too" in found[0].message
+
+
+STILL = {
+    "script ending in wait: exec cannot remove the shell": (
+        'FROM python:3.12-slim\nCOPY start.sh /start.sh\nCMD ["/start.sh"]\n',
+        {"start.sh": "#!/bin/sh\npython worker.py &\npython app.py &\nwait\n"}),
+    "interactive bash": ('FROM ubuntu:24.04\nCMD ["/bin/bash"]\n', {}),
+}
+
+
+@pytest.mark.parametrize("text, files", STILL.values(), ids=STILL.keys())
+def test_reported_when_no_fix_removes_the_shell(lint, text, files):
+    assert [code for code, _ in lint(text, files, select=["IN106"])] == ["IN106"]
+
+
+DELIBERATE = {
+    "trap forwards TERM to the child and waits": (
+        '#!/bin/bash\nterm() {\n  echo "stopping $child"\n  kill -TERM "$child" 2>/dev/null\n}\ntrap term TERM INT\n'
+        'python worker.py &\nchild=$!\nwait "$child"\n'),
+    "trap stops the daemon gracefully": (
+        '#!/bin/sh\nshutdown() {\n  nginx -s quit\n}\ntrap shutdown TERM\nnginx -g "daemon off;" &\nwait $!\n'),
+}
+
+
+@pytest.mark.parametrize("script", DELIBERATE.values(), ids=DELIBERATE.keys())
+def test_a_deliberate_signal_handler_is_no_finding(lint, script):
+    text = 'FROM python:3.12-slim\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert lint(text, {"run.sh": script}, select=["IN105", "IN106"]) == []
+
+
+def test_a_script_whose_tail_cannot_be_parsed_is_no_finding(lint):
+    script = '#!/bin/bash\nif [ -n "$X" ]; then\n  exec app "$@"\nfi\ncase "$1" in\n  *) echo "unterminated\nesac\n'
+    text = 'FROM python:3.12-slim\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert lint(text, {"run.sh": script}, select=["IN105", "IN106"]) == []

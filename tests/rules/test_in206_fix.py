@@ -110,7 +110,8 @@ def test_block_sequence_keeps_comments_and_style(tmp_path):
 def test_init_injected_in_the_same_run_is_an_unsafe_fix(tmp_path):
     files = {
         "Dockerfile": 'FROM python:3.12-slim\nCOPY start.sh /start.sh\nCMD ["/start.sh"]\n',
-        "start.sh": "#!/bin/sh\npython app.py\n",
+        # Ends in `wait`: no `exec` can take the shell out of PID 1, only an init helps.
+        "start.sh": "#!/bin/sh\npython worker.py &\npython app.py &\nwait\n",
         "app.yaml": workload("Pod", CONTAINER.format(command='["/start.sh"]')),
     }
     paths = write(tmp_path, files)

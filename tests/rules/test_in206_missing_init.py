@@ -12,7 +12,7 @@ TINI_IMAGE = 'FROM python:3.12-slim\nENTRYPOINT ["tini", "--"]\nCMD ["python", "
 
 
 @pytest.mark.parametrize("kind", WORKLOADS)
-@pytest.mark.parametrize("command", ['["npm", "start"]', '["sh", "-c", "a; b"]', '["bash"]'])
+@pytest.mark.parametrize("command", ['["npm", "start"]', '["sh", "-c", "a & b; wait"]', '["bash"]'])
 def test_shell_or_launcher_as_pid1(tmp_path, kind, command):
     text = workload(kind, f"""
         containers:
@@ -21,6 +21,21 @@ def test_shell_or_launcher_as_pid1(tmp_path, kind, command):
           command: {command}
         """)
     assert lint_files(tmp_path, {"app.yaml": text}, select=["IN206"]) == [("IN206", line_of(text, "command:"))]
+
+
+@pytest.mark.parametrize("command, codes", [
+    ('["sh", "-c", "a; b"]', ["IN204"]),  # IN204's fix (`a; exec b`) makes b PID 1: not repeated
+    ('["sh", "-c", "migrate && gunicorn app:app"]', ["IN204"]),
+    ('["sh", "-c", "trap \'kill -TERM $pid\' TERM; worker & pid=$!; wait $pid"]', []),  # a deliberate handler
+])
+def test_one_finding_per_cause(tmp_path, command, codes):
+    text = workload("Pod", f"""
+        containers:
+        - name: app
+          image: registry.example.com/app:1
+          command: {command}
+        """)
+    assert [code for code, _ in lint_files(tmp_path, {"app.yaml": text}, select=["IN204", "IN206"])] == codes
 
 
 def test_init_in_command_is_clean(tmp_path):
@@ -101,7 +116,7 @@ def test_sidecars_are_judged(tmp_path):
         - name: logs
           image: debian:bookworm-slim
           restartPolicy: Always
-          command: ["sh", "-c", "tail -F /var/log/app.log"]
+          command: ["sh", "-c", "tail -F /var/log/app.log & tail -F /var/log/err.log; wait"]
         containers:
         - name: app
           image: registry.example.com/app:1

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.engine import Hit, hit
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import SHELL, ImageFacts, Step
+from initify.dockerfile.facts import SHELL, ImageFacts, Step, also_init
 
 UNKNOWN_SHELL_CLAUSE = "unless this image's /bin/sh is bash or BusyBox, which exec the last command (not known here)"
 
@@ -52,10 +52,12 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     inherited = "" if cmd.instruction in facts.final.instructions else " (inherited from an earlier stage)"
     step = next((s for s in facts.chain if s.kind == "shell" and s.argv == cmd.argv), None)
     if facts.entrypoint is None and step is not None and step.implicit_exec:
+        index = facts.chain.index(step)
+        runs = " ".join(facts.chain[index + 1].argv) if index + 1 < len(facts.chain) else step.script.strip()
         found = hit(
             cmd.instruction,
-            f"CMD is shell form{inherited}: {shell_says(step)}, so `{step.script.strip()}` runs as PID 1 "
-            f"and gets the stop signal; exec form says so exactly on any /bin/sh; write it as a JSON array",
+            f"CMD is shell form{inherited}: {shell_says(step)}, so `{runs}` runs as PID 1 "
+            f"and gets the stop signal; exec form says so exactly whatever the shell is; write it as a JSON array",
             fix=rewrite.exec_form_fix(facts.dockerfile.path, cmd),
         )
         found.severity = "info"
@@ -70,4 +72,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         )
     else:
         message = f"CMD is shell form{inherited}: {where}; write it as a JSON array (exec form)"
+    pid1 = facts.pid1
+    if pid1 is not None and pid1.kind == "shell" and pid1.origin is cmd.instruction:
+        message += also_init(facts, pid1)
     yield hit(cmd.instruction, message, fix=rewrite.exec_form_fix(facts.dockerfile.path, cmd))

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.engine import Hit, hit
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import SHELL, ImageFacts
+from initify.dockerfile.facts import SHELL, ImageFacts, also_init
 
 CODE = "IN102"
 NAME = "shell-form-entrypoint"
@@ -38,8 +38,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
                    f"receives signals, but only while the command stays one simple command")
     else:
         problem = f"{' '.join(facts.shell)} is PID 1 and does not pass SIGTERM on"
+    pid1 = facts.pid1
+    also = also_init(facts, pid1) if pid1 is not None and pid1.kind == "shell" else ""
     yield hit(
         entrypoint.instruction,
-        f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array",
+        f"ENTRYPOINT is shell form: {problem}{dropped}; write it as a JSON array{also}",
         fix=rewrite.exec_form_fix(facts.dockerfile.path, entrypoint, keep_ignoring_args=facts.cmd is not None),
     )

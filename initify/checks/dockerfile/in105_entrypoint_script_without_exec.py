@@ -5,7 +5,7 @@ from typing import Iterator
 
 from initify.dockerfile import shell as shell_module
 from initify.engine import Edit, Fix, Hit, hit
-from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts, also_init
 from initify.dockerfile.shell import SHELL_BUILTINS, stops_on_term
 
 CODE = "IN105"
@@ -43,7 +43,18 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             advice = f"write `exec {last}`"
         else:
             advice = "end it with `exec` of the main program, or put an init in front"
-        position = "as PID 1" if step.pid1 else "behind the init"
+        if step.pid1:
+            position = "as PID 1"
+        elif step.behind_shell:
+            position = "as the child of a shell that does not exec it"
+        else:
+            position = "behind the init"
+        if analysis.branch:
+            where += f", in the `{analysis.branch}` branch"
+        trap = ""
+        if analysis.cleanup_trap and analysis.trap_action is not None:
+            trap = (f"; its trap on the stop signal ({analysis.trap_action}) only cleans up and stops no child, "
+                    f"so the children are SIGKILLed when the shell exits")
         fix = None
         new_text = shell_module.add_exec(script.text) if script.context_path is not None else None
         if new_text is not None:
@@ -53,5 +64,5 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             fix=fix,
             message=
             f"{script.image_path} (from {where}) runs {position} and its last command `{last or '?'}` is not "
-            f"exec'd: the shell stays the parent and the app never receives SIGTERM; {advice}",
+            f"exec'd: the shell stays the parent and the app never receives SIGTERM{trap}; {advice}{also_init(facts, step)}",
         )

@@ -5,7 +5,8 @@ from typing import Iterator
 from initify.dockerfile import rewrite
 from initify.knowledge import signals
 from initify.engine import Hit, hit
-from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.facts import MALFORMED, ImageFacts, pid1_after_fixes
+from initify.dockerfile.shell import stops_on_term
 
 CODE = "IN106"
 NAME = "missing-init"
@@ -29,8 +30,17 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     pid1 = facts.pid1
     if pid1 is None or pid1.kind not in _WHAT or pid1.origin is None:
         return
-    if any(step.kind == "init" for step in facts.chain):
+    if facts.init_in_front:
         return
+    after = pid1_after_fixes(facts.chain)
+    if after is not pid1 and after is not None and after.kind not in ("shell", "script"):
+        # IN101-IN105 report the shell in front, and their fix makes the program PID 1; their
+        # message says when an init is still advised. One finding per cause.
+        return
+    if any(c is not None and c.form == MALFORMED and c.instruction is pid1.origin for c in (facts.entrypoint, facts.cmd)):
+        return  # IN103: the JSON meant exec form; its fix runs the intended argv without a shell
+    if pid1.kind in ("shell", "script") and (not getattr(pid1.analysis, "ok", True) or stops_on_term(pid1.analysis)):
+        return  # the script's tail is unknown (say nothing), or it is a deliberate signal handler
     program = pid1.argv[0]
     if pid1.kind == "script" and pid1.context_script is not None:
         program = pid1.context_script.image_path

@@ -6,7 +6,7 @@ from initify.knowledge import loader as knowledge
 from initify.knowledge import signals
 from initify.dockerfile import rewrite
 from initify.engine import Hit, hit
-from initify.dockerfile.facts import ImageFacts, Step
+from initify.dockerfile.facts import ImageFacts, pid1_after_fixes, Step
 
 CODE = "IN108"
 NAME = "stopsignal-mismatch"
@@ -46,11 +46,16 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     main = facts.main
     if main is None or main.kind != "program" or main.origin is None:
         return
+    # Behind a shell that does not exec it, the daemon gets the stop signal once that shell is
+    # fixed (IN101-IN105 report it, their fix makes the daemon PID 1): judge it now.
+    after_fixes = main.behind_shell and pid1_after_fixes(facts.chain) is main
+    if main.behind_shell and not after_fixes and not facts.behind_group_init(main):
+        return
     daemon = knowledge.load().daemon_for(main.argv[0])
     if daemon is None or daemon.key == "systemd":
         return
     pid1 = facts.pid1
-    reachable = main.pid1 or (pid1 is not None and pid1.kind == "init")
+    reachable = main.pid1 or after_fixes or (pid1 is not None and pid1.kind == "init")
     if not reachable or (facts.stopsignal is not None and facts.stopsignal.unresolved):
         return
     sent = facts.delivered_signal

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Iterator, List, Optional
 from initify.kubernetes import yaml_edit
 from initify.knowledge import signals
 from initify.engine import Fix, Hit
-from initify.dockerfile.facts import Step, init_child_argv
+from initify.dockerfile.facts import Step, init_child_argv, pid1_after_fixes
+from initify.dockerfile.shell import stops_on_term
 from initify.kubernetes.manifests import is_sequence
 from initify.kubernetes.pods import ContainerFacts, hit_at
 
@@ -89,15 +90,32 @@ def _fix(subject: ContainerFacts) -> Optional[Fix]:
     return Fix((edit,), safe=safe, note=f"command starts with {' '.join(prefix)}, {where}")
 
 
+def _reported_elsewhere(subject: ContainerFacts, pid1: Step) -> bool:
+    """Whether the shell or script that is PID 1 is the cause another finding reports and fixes
+    so that the program becomes PID 1 (IN204 for a `sh -c` of the manifest, IN105 for a script of
+    the image's own chain), or a deliberate signal handler, or a script whose tail is unknown."""
+    if pid1.kind not in ("shell", "script"):
+        return False
+    if not getattr(pid1.analysis, "ok", True) or stops_on_term(pid1.analysis):
+        return True
+    after = pid1_after_fixes(subject.chain)
+    if after is pid1 or after is None or after.kind in ("shell", "script"):
+        return False
+    if pid1.kind == "shell":
+        return pid1.script is not None  # IN204
+    image_scripts = {step.context_script.image_path for step in subject.image_chain if step.context_script is not None}
+    return pid1.context_script is not None and pid1.context_script.image_path in image_scripts  # IN105
+
+
 def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows or subject.pod.share_process_namespace:
         return
     pid1 = subject.pid1
-    if pid1 is None or any(step.kind == "init" for step in subject.chain):
+    if pid1 is None or pid1.kind == "init":
         return
     line = subject.manifest_line
     name = subject.container.name
-    if pid1.kind in _WHAT and subject.manifest_made(pid1):
+    if pid1.kind in _WHAT and subject.manifest_made(pid1) and not _reported_elsewhere(subject, pid1):
         program = pid1.context_script.image_path if pid1.context_script is not None else pid1.argv[0]
         if pid1.kind == "launcher":
             why = f"{signals.launcher_problem(program)} (tini, dumb-init, initify-init)"
