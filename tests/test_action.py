@@ -89,6 +89,8 @@ def workspace(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "web").mkdir(parents=True)
     (repo / "web" / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY app.py /app/\nCMD python3 /app/app.py\n")
+    # IN101 (error) on the shell, IN111 (warning) on the python its fix leaves as PID 1 with no SIGTERM handler
+    (repo / "web" / "app.py").write_text("import time\nwhile True:\n    time.sleep(1)\n")
     (repo / "README.md").write_text("CMD python3 app.py\n")
     return repo
 
@@ -136,7 +138,7 @@ def test_sarif_format_writes_the_file_and_sets_the_output(runner_temp, workspace
     log = json.loads((workspace / "initify.sarif").read_text())
     results = log["runs"][0]["results"]
     assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in results] == [
-        ("IN101", "web/Dockerfile"), ("IN106", "web/Dockerfile")]
+        ("IN101", "web/Dockerfile"), ("IN111", "web/Dockerfile")]
     assert not any(line.startswith("::") for line in run.stdout.splitlines())
 
 

@@ -20,6 +20,8 @@ from click.testing import CliRunner
 from initify.cli import main
 
 SHELL_FORM = "FROM python:3.12-slim\nCMD python3 app.py\n"
+# The shell stays after any fix (it runs `echo` after python3): IN101 and IN106 both hold.
+SHELL_STAYS = "FROM python:3.12-slim\nCMD python3 app.py; echo done\n"
 CLEAN = 'FROM python:3.12-slim\nRUN pip install tini\nENTRYPOINT ["tini", "--"]\nCMD ["python3", "app.py"]\n'
 
 
@@ -31,8 +33,8 @@ def lint(*args: str, env=None):
 def broken(tmp_path: Path) -> Path:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    (tmp_path / "a" / "Dockerfile").write_text(SHELL_FORM)
-    (tmp_path / "b" / "Dockerfile").write_text(SHELL_FORM)
+    (tmp_path / "a" / "Dockerfile").write_text(SHELL_STAYS)
+    (tmp_path / "b" / "Dockerfile").write_text(SHELL_STAYS)
     (tmp_path / "clean.Dockerfile").write_text(CLEAN)
     return tmp_path
 
@@ -40,8 +42,8 @@ def broken(tmp_path: Path) -> Path:
 def test_statistics_counts_per_code(broken):
     result = lint("--statistics", str(broken))
     assert result.exit_code == 1
-    assert result.output.splitlines() == ["2  IN101  [*] shell-form-cmd", "2  IN106  [*] missing-init"]
-    data = json.loads(lint("--statistics", "--format", "json", str(broken)).output)
+    assert result.stdout.splitlines() == ["2  IN101  [*] shell-form-cmd", "2  IN106  [*] missing-init"]
+    data = json.loads(lint("--statistics", "--format", "json", str(broken)).stdout)
     assert data == [
         {"code": "IN101", "name": "shell-form-cmd", "count": 2, "fixable": 2},
         {"code": "IN106", "name": "missing-init", "count": 2, "fixable": 2},
@@ -53,7 +55,7 @@ def test_statistics_counts_per_code(broken):
 def test_exit_zero_keeps_the_report_but_exits_0(broken):
     result = lint("--exit-zero", str(broken))
     assert result.exit_code == 0
-    assert "IN101" in result.output and "Found 4 findings" in result.output
+    assert "IN101" in result.stdout and "Found 4 findings" in result.stdout
     missing = lint("--exit-zero", str(broken / "nope"))
     assert missing.exit_code == 2
 
@@ -63,24 +65,27 @@ def test_quiet_prints_findings_only(broken, tmp_path):
     result = lint("-q", str(broken), str(tmp_path / "Dockerfile.tmpl"))
     assert "note" in lint(str(tmp_path / "Dockerfile.tmpl")).stderr  # without -q the template note shows
     assert result.stderr == ""
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert len(lines) == 4 and all(": IN1" in line for line in lines)
-    assert lint("--quiet", str(broken / "clean.Dockerfile")).output == ""
+    assert lint("--quiet", str(broken / "clean.Dockerfile")).stdout == ""
 
 
 def test_show_fixes_prints_the_edit_and_its_safety(tmp_path):
     path = tmp_path / "Dockerfile"
     path.write_text(SHELL_FORM)
     result = lint("--show-fixes", "--select", "IN101", str(path))
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[1:5] == [
         "    fix (safe): exact argv",
         "      @ line 2",
         "      - CMD python3 app.py",
         '      + CMD ["python3", "app.py"]',
     ]
-    result = lint("--show-fixes", "--select", "IN106", str(path))
-    assert "    fix (unsafe, needs --unsafe-fixes)" in result.output
+    stays = tmp_path / "stays" / "Dockerfile"
+    stays.parent.mkdir()
+    stays.write_text(SHELL_STAYS)
+    result = lint("--show-fixes", "--select", "IN106", str(stays))
+    assert "    fix (unsafe, needs --unsafe-fixes)" in result.stdout
     # the report says what `initify fix` does: apply it and the line is the one shown
     CliRunner().invoke(main, ["fix", "--select", "IN101", str(path)], catch_exceptions=False)
     assert path.read_text().splitlines()[1] == 'CMD ["python3", "app.py"]'
@@ -91,12 +96,12 @@ def test_config_file_replaces_the_nearest_one(broken, tmp_path):
     shared = tmp_path / "shared.toml"
     shared.write_text('[tool.initify]\nignore = ["IN106"]\nfail-level = "never"\n')
     plain = lint("--format", "json", str(broken / "a"))
-    assert [f["code"] for f in json.loads(plain.output)] == ["IN106"]
+    assert [f["code"] for f in json.loads(plain.stdout)] == ["IN106"]
     chosen = lint("--format", "json", "--config", str(shared), str(broken / "a"))
-    assert [f["code"] for f in json.loads(chosen.output)] == ["IN101"]
+    assert [f["code"] for f in json.loads(chosen.stdout)] == ["IN101"]
     assert chosen.exit_code == 0  # fail-level never, from the named file
     # and the next run without --config is back to the search
-    assert [f["code"] for f in json.loads(lint("--format", "json", str(broken / "a")).output)] == ["IN106"]
+    assert [f["code"] for f in json.loads(lint("--format", "json", str(broken / "a")).stdout)] == ["IN106"]
     missing = lint("--config", str(tmp_path / "none.toml"), str(broken))
     assert missing.exit_code == 2 and "configuration file not found" in missing.output
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
@@ -137,18 +142,18 @@ def test_output_format_is_an_alias_of_format(broken):
 
 
 def test_json_lines_one_object_per_finding(broken):
-    lines = lint("--format", "json-lines", str(broken)).output.splitlines()
-    assert [json.loads(line) for line in lines] == json.loads(lint("--format", "json", str(broken)).output)
+    lines = lint("--format", "json-lines", str(broken)).stdout.splitlines()
+    assert [json.loads(line) for line in lines] == json.loads(lint("--format", "json", str(broken)).stdout)
 
 
 def test_junit_is_a_test_report_per_file(broken):
-    root = ElementTree.fromstring(lint("--format", "junit", str(broken)).output)
+    root = ElementTree.fromstring(lint("--format", "junit", str(broken)).stdout)
     assert root.tag == "testsuites" and root.get("failures") == "4"
     suites = root.findall("testsuite")
     assert sorted(Path(s.get("name")).parent.name for s in suites) == ["a", "b"]
     failure = suites[0].find("testcase/failure")
     assert failure is not None and failure.get("type") == "error"
-    clean = ElementTree.fromstring(lint("--format", "junit", str(broken / "clean.Dockerfile")).output)
+    clean = ElementTree.fromstring(lint("--format", "junit", str(broken / "clean.Dockerfile")).stdout)
     assert clean.get("failures") == "0" and clean.find("testsuite/testcase").get("name") == "initify lint (1 file)"
 
 
@@ -172,7 +177,7 @@ GITLAB_SCHEMA = {  # the fields GitLab's Code Quality report reads (docs.gitlab.
 
 def test_gitlab_code_quality(broken, monkeypatch):
     monkeypatch.chdir(broken)
-    issues = json.loads(lint("--format", "gitlab", ".").output)
+    issues = json.loads(lint("--format", "gitlab", ".").stdout)
     jsonschema.validate(issues, GITLAB_SCHEMA)
     assert [(i["check_name"], i["location"]["path"], i["location"]["lines"]["begin"], i["severity"]) for i in issues] == [
         ("IN101", "a/Dockerfile", 2, "major"), ("IN106", "a/Dockerfile", 2, "minor"),
@@ -180,8 +185,8 @@ def test_gitlab_code_quality(broken, monkeypatch):
     ]
     assert len({i["fingerprint"] for i in issues}) == 4
     # the fingerprint does not depend on the line: a line added above keeps the issue's identity
-    (broken / "a" / "Dockerfile").write_text("# a comment\n" + SHELL_FORM)
-    moved = json.loads(lint("--format", "gitlab", ".").output)
+    (broken / "a" / "Dockerfile").write_text("# a comment\n" + SHELL_STAYS)
+    moved = json.loads(lint("--format", "gitlab", ".").stdout)
     assert moved[0]["location"]["lines"]["begin"] == 3 and moved[0]["fingerprint"] == issues[0]["fingerprint"]
 
 

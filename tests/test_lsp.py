@@ -138,7 +138,7 @@ async def test_manifest_is_paired_with_the_dockerfile_beside_it(client: Language
 @asyncio
 async def test_settings_change_relints(client: LanguageClient, tmp_path: Path):
     path = tmp_path / "Dockerfile"
-    path.write_text(SHELL_FORM)
+    path.write_text(SHELL_FORM.replace("python3 app.py", "python3 app.py; echo done"))  # the shell stays: IN106 too
     assert [d.code for d in await open_and_wait(client, path)] == ["IN101"]
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"initify": {"select": ["IN1"], "ignore": ["IN101"]}}))
