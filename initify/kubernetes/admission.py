@@ -162,6 +162,12 @@ def ends_with_exec(program: str) -> str:
     return _SEP + r"exec[ \t]+['" + '"' + r"]?" + program + r"['" + '"' + r"]?" + _REST
 
 
+def ends_with_command(program: str) -> str:
+    """A regex for a script whose last statement is the simple command `PROGRAM ...` (no `exec`,
+    no pipeline, no `||`, not in the background): `exec` before it makes PROGRAM the shell's PID."""
+    return _SEP + r"['" + '"' + r"]?" + program + r"['" + '"' + r"]?" + _REST
+
+
 ANY_PROGRAM = r"[^\s;&|<>]+"  # anything exec can run, `"$APP"` included
 KNOWN_PROGRAM = r"[^\s;&|<>$'" + '"' + r"][^\s;&|<>]*"  # a program spelled out, not an expansion
 

@@ -145,11 +145,21 @@ def policy() -> "PolicyCheck":
     whose `-c` script ends by exec-ing a program spelled out is not PID 1) and nothing reaps."""
     from initify.kubernetes import admission as cel
 
+    from initify.dockerfile.shell import RESERVED_WORDS, SHELL_BUILTINS
+
     a = "a"
-    hands_over = (f"SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.KNOWN_PROGRAM))}) && "
-                  f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.program_rx(cel.launchers() + cel.shells())))})")
+    # A `-c` script leaves the shell as PID 1 with nothing else to report unless it execs a
+    # program (PID 1 handed over) or an expansion (not known), traps TERM deliberately, or ends in
+    # a simple command of a program: IN204 reports that one, and its fix (`exec` before it) makes
+    # the program PID 1 (one finding per cause).
+    execs = (f"SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.ANY_PROGRAM))}) && "
+             f"!SCRIPT.matches({cel.literal(cel.ends_with_exec(cel.program_rx(cel.launchers() + cel.shells())))})")
+    not_a_program = sorted(set(RESERVED_WORDS) | set(SHELL_BUILTINS) | set(cel.shells()))
+    fixable = (f"SCRIPT.matches({cel.literal(cel.ends_with_command(cel.KNOWN_PROGRAM))}) && "
+               f"!SCRIPT.matches({cel.literal(cel.ends_with_command(cel.program_rx(not_a_program)))})")
+    moot = f"({execs}) || {cel.stops_on_term()} || ({fixable})"
     pid1 = (f"{cel.is_program(cel.at(a, 0), cel.launchers())} || "
-            f"({cel.is_program(cel.at(a, 0), cel.shells())} && !{cel.shell_script(hands_over, a)})")
+            f"({cel.is_program(cel.at(a, 0), cel.shells())} && !{cel.shell_script(moot, a)})")
     return cel.PolicyCheck(
         code=CODE,
         fails=f"!variables.windows && !variables.sharedPids && {cel.has_command()} && {cel.bind(cel.argv(), a, pid1)}",
