@@ -110,10 +110,57 @@ def _shared_settings(
     }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _one_line(text: str, limit: int = 200) -> str:
+    """`text` on one line and at most `limit` characters (an error message never spills a file)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class _Main(click.Group):
+    """The command group, with a last line of defence: an exception nobody expected becomes one
+    line `initify: internal error: ...` and exit status 3 (not 1, which means "findings", so CI
+    can tell a crash from a failed check). `initify --debug ...` prints the traceback too."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:  # file names that are not UTF-8 must not crash the report
+                try:
+                    reconfigure(errors="backslashreplace")
+                except (ValueError, OSError):  # pragma: no cover - a detached stream
+                    pass
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt,
+                SystemExit):
+            raise
+        except RecursionError:
+            _internal(ctx, "input nested too deeply")
+        except MemoryError:
+            _internal(ctx, "out of memory")
+        except Exception as error:  # the last line of defence
+            _internal(ctx, f"{type(error).__name__}: {error}")
+        return None  # pragma: no cover
+
+
+def _internal(ctx: click.Context, message: str) -> None:
+    if ctx.params.get("debug"):
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"initify: internal error: {_one_line(message)} (please report it; `initify --debug ...` shows the traceback)",
+               err=True)
+    raise click.exceptions.Exit(3)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="initify")
-def main() -> None:
-    """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests."""
+@click.option("--debug", is_flag=True, help="Print the traceback of an internal error.")
+def main(debug: bool) -> None:
+    """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests.
+
+    Exit status: 0 fine, 1 findings, 2 bad input or usage, 3 an internal error (a bug in initify).
+    """
 
 
 @main.command()
@@ -142,17 +189,32 @@ def lint(
         raise _fail(str(error))
     for note in result.notes:
         click.echo(f"initify: note: {note}", err=True)
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout
-    try:
-        colour = output_format == "text" and output is None and sys.stdout.isatty()
-        stream.write(reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files))
-    finally:
-        if output:
-            stream.close()
+    colour = output_format == "text" and output is None and sys.stdout.isatty()
+    report = reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files)
+    if output:
+        _write_report(output, report)
+    else:
+        sys.stdout.write(report)
     from initify.engine import at_or_above
 
+    if result.parse_errors():
+        sys.exit(2)  # some file could not be read: the run is incomplete, whatever else it found
     failing = any(at_or_above(f.severity, result.fail_level) for f in result.findings)
     sys.exit(1 if failing else 0)
+
+
+def _write_report(output: str, report: str) -> None:
+    """Write the report to `output`: a missing folder or a full disk is one line, exit 2."""
+    import os
+
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        raise _fail(f"{output}: cannot write: no such folder {folder}")
+    try:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(report)
+    except OSError as error:
+        raise _fail(f"{output}: cannot write: {error.strerror or error}")
 
 
 @main.command()

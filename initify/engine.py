@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from initify.dockerfile.model import Instruction
+from initify.errors import InputError
 from initify.record import Record
 
 SEVERITIES = ("info", "warning", "error")
@@ -378,6 +379,18 @@ def run_rules(target: str, subject: object, path: str, selection: Selection) -> 
                 )
             )
     return findings
+
+
+PARSE_ERROR = "IN001"
+
+
+def parse_error(error: InputError) -> Finding:
+    """The IN001 finding for a file that could not be read or parsed. It is reported whatever
+    the selection or suppressions say: a file nobody read must not pass."""
+    rule = rules_for("file")[PARSE_ERROR]
+    found = next(iter(rule.check(error)))
+    return Finding(rule.code, rule.name, rule.severity, error.path, found.line, found.column, found.end_line,
+                   found.end_column, found.message, False)
 
 
 def _fixable(rule: Rule, found: Hit) -> bool:

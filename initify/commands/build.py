@@ -144,15 +144,20 @@ def choose_init(requested: str, probe: BaseProbe) -> Tuple[str, str]:
 def read_ignore(path: str) -> List[Tuple[bool, str]]:
     """(exclude, pattern) per line: `!` lines re-include; comments and blanks skipped."""
     rules: List[Tuple[bool, str]] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            exclude = not line.startswith("!")
-            pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-            if pattern and pattern != ".":
-                rules.append((exclude, pattern))
+    from initify.discover import read_bytes
+
+    for number, line in enumerate(read_bytes(path).decode("utf-8", errors="replace").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        exclude = not line.startswith("!")
+        pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
+        if pattern and pattern != ".":
+            try:
+                re.compile(_pattern_regex(pattern))
+            except re.error:  # `[z-a]`: the engine rejects it too
+                raise InputError(path, f"invalid pattern {pattern[:40]!r}", number) from None
+            rules.append((exclude, pattern))
     return rules
 
 
@@ -215,7 +220,7 @@ def copy_context(source: str, destination: str, rules: List[Tuple[bool, str]]) -
             full = os.path.join(folder, name)
             if os.path.islink(full):
                 os.symlink(os.readlink(full), target)
-            else:
+            elif os.path.isfile(full):  # a FIFO, socket or device cannot go into an image: not copied
                 shutil.copy2(full, target)
 
 
@@ -299,8 +304,9 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     if not os.path.isdir(context):
         raise InputError(options.context, "build context is not a folder")
     dockerfile = find_dockerfile(context, options.dockerfile)
-    with open(dockerfile, encoding="utf-8", errors="replace") as handle:
-        original = handle.read()
+    from initify.discover import read_bytes
+
+    original = read_bytes(dockerfile).decode("utf-8", errors="replace")
     base = _final_facts(original, dockerfile, options, context).base_image
     probe = probe_base(base) if options.fix else None
     init, init_reason = choose_init(options.init, probe) if probe is not None else ("none", "--no-fix")

@@ -78,13 +78,9 @@ class Plan:
 
 
 def _read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    data = discover.read_bytes(path)
     from initify.dockerfile.parser import _decode
 
     return _decode(data, path)  # a UTF-8 BOM stays as U+FEFF and is written back

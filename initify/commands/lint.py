@@ -25,21 +25,30 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
         return None
     try:
         parsed = dockerfile_module.read(path)
-    except InputError:
+        facts, found = image_findings(parsed, options, selection, options.context)
+    except InputError as error:
         if dockerfile_module.template_text(path):
             result.notes.append(template_note)
             return None
-        raise
+        result.add_parse_error(error)
+        return None
+    except RecursionError:
+        result.add_parse_error(InputError(path, "nested too deeply to read"))
+        return None
     result.files += 1
-    facts, found = image_findings(parsed, options, selection, options.context)
     result.findings.extend(found)
     return facts
 
 
+
 def run(paths: Sequence[str], options: Options) -> Result:
-    """Lint every file under `paths`. Raises InputError on unreadable or unparsable input."""
+    """Lint every file under `paths`. A file that cannot be read or parsed is an IN001 finding
+    and the others are still linted; a bad path or configuration raises InputError."""
     result = Result()
-    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE]))
+    skipped: List[InputError] = []
+    files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], skipped))
+    for error in skipped:
+        result.add_parse_error(error)
     levels = []
     images: Dict[str, Optional["ImageFacts"]] = {}  # absolute Dockerfile path -> facts
     yaml_files: List[Tuple[str, str, engine.Selection]] = []

@@ -142,7 +142,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         value = json.loads(text)
         if isinstance(value, list) and all(isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
             argv = [item if isinstance(item, str) else str(item) for item in value]
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):

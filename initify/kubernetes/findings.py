@@ -34,14 +34,19 @@ def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> 
 
 
 def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") -> List[Tuple[Loaded, engine.Selection]]:
+    """Every file of `entries` that parses; one that does not is an IN001 finding."""
     loaded: List[Tuple[Loaded, engine.Selection]] = []
     for path, kind, selection in entries:
-        if kind == discover.COMPOSE:
-            compose_file = load_compose(path)
-            if compose_file.services:
-                loaded.append((compose_file, selection))
+        try:
+            if kind == discover.COMPOSE:
+                compose_file = load_compose(path)
+                if compose_file.services:
+                    loaded.append((compose_file, selection))
+                continue
+            manifest = load_manifest(path)
+        except InputError as error:
+            result.add_parse_error(error)
             continue
-        manifest = load_manifest(path)
         if manifest.helm:
             result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
         elif manifest.pods:
@@ -117,5 +122,8 @@ def lint_yaml_files(
     paired = pair_images(loaded, images, options)
     for item, selection in loaded:
         result.files += 1
-        result.findings.extend(findings_for(item, selection, paired, version))
+        try:
+            result.findings.extend(findings_for(item, selection, paired, version))
+        except InputError as error:  # a Dockerfile it pairs with does not parse, a compose stage is missing
+            result.add_parse_error(error, count=False)
     result.notes.extend(paired.notes)

@@ -64,11 +64,9 @@ def read_text(path: str, text: Optional[str] = None) -> Tuple[str, bool]:
     would make a later rewrite corrupt the file.
     """
     if text is None:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise InputError(path, f"cannot read file: {error.strerror or error}") from None
+        from initify.discover import read_bytes
+
+        data = read_bytes(path)
         if b"\x00" in data:
             line = data[: data.index(b"\x00")].count(b"\n") + 1
             raise InputError(path, "binary file (contains NUL bytes)", line)
@@ -201,8 +199,14 @@ def new_yaml(style: YamlStyle) -> "YAML":
     return yaml
 
 
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
+def _one_line(message: object, limit: int = 160) -> str:
+    """An error on one line, cut short, with no value from the file: a duplicate key names its
+    key only (the value may be a secret)."""
+    text = " ".join(str(message).split())
+    if text.startswith("found duplicate key"):
+        key = re.match(r'found duplicate key "([^"]{1,40})"', text)
+        text = f'duplicate key "{key.group(1)}"' if key is not None else "duplicate key"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parse_documents(path: str, text: str, style: YamlStyle) -> List[Any]:

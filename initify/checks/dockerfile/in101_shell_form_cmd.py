@@ -29,7 +29,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     cmd = facts.cmd
     if cmd is None or cmd.form != SHELL or facts.cmd_dropped:
         return
-    if facts.entrypoint is not None:
+    if facts.entrypoint is not None and facts.entrypoint.argv:  # `ENTRYPOINT []` resets it: sh -c is PID 1
         where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `/bin/sh -c ...` as its arguments"
     else:
         where = "/bin/sh -c runs as PID 1; it installs no SIGTERM handler and forwards no signal"
