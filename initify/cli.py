@@ -241,7 +241,7 @@ def fix(
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
     """
     from initify.commands import fix as fix_module
-    from initify import reporters
+    from initify import engine, reporters
     from initify.engine import at_or_above
 
     options = fix_module.FixOptions(
@@ -250,16 +250,28 @@ def fix(
         init=init,
         stopsignal_field=stopsignal_field,
     )
+    import signal
+
+    def terminated(number: int, frame: object) -> None:
+        raise fix_module.Interrupted()
+
+    previous = signal.signal(signal.SIGTERM, terminated)  # cleaned up like Ctrl-C, not left half-done
+    refused: List[str] = []
     try:
         plan = fix_module.plan(list(paths), options)
         if not (show_diff or check):
-            fix_module.write(plan)
+            refused = fix_module.write(plan)
     except InputError as error:
         raise _fail(str(error))
-    except OSError as error:
-        raise _fail(f"{getattr(error, 'filename', None) or '?'}: cannot write: {error.strerror or error}")
+    except (KeyboardInterrupt, fix_module.Interrupted) as stop:
+        click.echo("initify: interrupted; nothing was written", err=True)
+        sys.exit(143 if isinstance(stop, fix_module.Interrupted) else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
+    for message in refused:
+        click.echo(f"initify: error: {message}", err=True)
     changed = plan.changed()
     if show_diff:
         sys.stdout.write(fix_module.diff(plan))
@@ -272,12 +284,17 @@ def fix(
         if check and changed:
             for state in changed:
                 click.echo(f"would rewrite {state.display}")
-        sys.exit(1 if changed else 0)
-    if plan.remaining:
-        sys.stdout.write(reporters.text(plan.remaining, colour=False, files=plan.checked))
+        if plan.errors:
+            sys.stdout.write(reporters.text(plan.errors, colour=False, files=len(plan.errors)))
+        sys.exit(2 if plan.errors else 1 if changed else 0)
+    if plan.remaining or plan.errors:
+        sys.stdout.write(reporters.text(engine.sort_findings(plan.errors + plan.remaining), colour=False,
+                                        files=plan.checked + len(plan.errors)))
     unsafe = [f for f in plan.remaining if f.fix is not None and not f.fix.safe]
-    click.echo(f"{len(changed)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
+    click.echo(f"{len(changed) - len(refused)} file(s) rewritten, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
                + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""))
+    if plan.errors or refused:
+        sys.exit(2)  # a file could not be read, planned or written: the fix is incomplete
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 

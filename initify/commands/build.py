@@ -320,6 +320,8 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
         plan = fix_module.plan([dockerfile], fix_module.FixOptions(
             target=options.target, context=context, build_args=dict(options.build_args),
             unsafe_fixes=options.unsafe_fixes, init=init, fail_level="never", base=probed))
+        for error in plan.errors:
+            raise InputError(error.path, error.message, error.line)
         for state in plan.changed():
             if state.path == dockerfile:
                 text = state.text

@@ -2,8 +2,11 @@
 
 Pipeline: parse -> facts -> rules -> findings with `Fix`es -> apply non-overlapping edits ->
 repeat (a later pass picks up fixes that overlapped, or that the first fixes made possible) ->
-write. Nothing is written unless every file of the invocation parsed. A target kind other than
-Dockerfiles (manifests) plugs in by adding a planner to `_PLANNERS`.
+write. A file that cannot be read or parsed is an IN001 finding and is never written; neither is
+what its planning touched (a Dockerfile's init and scripts, the Dockerfiles a manifest is paired
+with): a Dockerfile and the manifests paired with it are written together or not at all. Every
+other file is planned and written. A target kind other than Dockerfiles (manifests) plugs in by
+adding a planner to `_PLANNERS`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from initify.options import FixOptions, selection_for
 
 if TYPE_CHECKING:
     from initify.compose.files import ComposeFile
+    from initify.dockerfile.facts import ImageFacts
     from initify.dockerfile.model import Dockerfile
     from initify.kubernetes import pairing
     from initify.kubernetes.manifests import ManifestFile
@@ -62,6 +66,14 @@ class Plan:
     notes: List[str] = field(default_factory=list)
     checked: int = 0
     fail_level: str = "warning"
+    errors: List[engine.Finding] = field(default_factory=list)  # IN001: files not read or not planned
+    # Dockerfile (absolute path) -> the files its planning changed (itself, its init, its scripts)
+    owned: Dict[str, Set[str]] = field(default_factory=dict)
+
+    def add_error(self, error: InputError) -> None:
+        finding = engine.parse_error(error)
+        if not any((f.path, f.line) == (finding.path, finding.line) for f in self.errors):
+            self.errors.append(finding)
 
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
@@ -70,6 +82,51 @@ class Plan:
         """Every changed file as planned so far (absolute path -> text), for analyse_image: a
         later pass sees an entrypoint script that an earlier pass rewrote in memory."""
         return {state.path: state.text for state in self.changed()}
+
+
+class _Snapshot:
+    """The plan as it was before one file was planned, to undo that file's planning when it
+    fails half-way (a parse error in a later pass, a paired Dockerfile that does not parse)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.texts = {path: state.text for path, state in plan.files.items()}
+        self.applied = len(plan.applied)
+        self.remaining = len(plan.remaining)
+        self.checked = plan.checked
+
+    def changed_since(self, plan: Plan) -> Set[str]:
+        return {path for path, state in plan.files.items() if self.texts.get(path, state.original) != state.text}
+
+    def restore(self, plan: Plan) -> None:
+        for path in list(plan.files):
+            if path in self.texts:
+                plan.files[path].text = self.texts[path]
+            else:
+                del plan.files[path]
+        del plan.applied[self.applied:]
+        del plan.remaining[self.remaining:]
+        plan.checked = self.checked
+
+
+def _undo_dockerfile(plan: Plan, dockerfile: str, why: str) -> None:
+    """Take back every change the planning of `dockerfile` made (a manifest paired with it could
+    not be planned: they are written together or not at all)."""
+    owned = plan.owned.pop(dockerfile, set())
+    changed = [path for path in owned if path in plan.files and plan.files[path].text != plan.files[path].original]
+    if not changed:
+        return
+    for path in owned:
+        state = plan.files.get(path)
+        if state is None:
+            continue
+        if state.original is None:
+            del plan.files[path]
+        else:
+            state.text = state.original
+    undone = [a for a in plan.applied if os.path.abspath(a.finding.path) == dockerfile]
+    plan.applied[:] = [a for a in plan.applied if os.path.abspath(a.finding.path) != dockerfile]
+    plan.remaining.extend(a.finding for a in undone)
+    plan.notes.append(f"{os.path.relpath(dockerfile)}: not rewritten, {why}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,11 +235,30 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
 
 
 def _plan_dockerfile(plan: Plan, path: str, options: FixOptions, selection: engine.Selection) -> None:
+    """Plan one Dockerfile; when it cannot be read or parsed (in any pass), undo what its
+    planning did and report it as IN001."""
     from initify.dockerfile.parser import TEMPLATE_SUFFIXES, template_text
 
     if path.endswith(TEMPLATE_SUFFIXES) and template_text(path):
         plan.notes.append(f"{path}: skipped, a template rather than a Dockerfile")
         return
+    snapshot = _Snapshot(plan)
+    try:
+        _plan_dockerfile_passes(plan, path, options, selection)
+    except InputError as error:
+        snapshot.restore(plan)
+        if template_text(path):
+            plan.notes.append(f"{path}: skipped, a template rather than a Dockerfile")
+            return
+        plan.add_error(error)
+    except RecursionError:
+        snapshot.restore(plan)
+        plan.add_error(InputError(path, "nested too deeply to read"))
+    else:
+        plan.owned[os.path.abspath(path)] = snapshot.changed_since(plan) | {os.path.abspath(path)}
+
+
+def _plan_dockerfile_passes(plan: Plan, path: str, options: FixOptions, selection: engine.Selection) -> None:
     root = os.path.abspath(options.context) if options.context else os.path.dirname(os.path.abspath(path))
     state = _state(plan, path, path, root)
     if state.original is None:
@@ -239,15 +315,31 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
     from initify.kubernetes.manifests import ManifestFile
 
     version = k8s_version(options)
-    analyse = _yaml_analyser(plan, options)
-    images = {os.path.abspath(path): analyse(path) for path in dockerfiles}
+    used: Set[str] = set()  # the Dockerfiles the file being planned is paired with
+    plain = _yaml_analyser(plan, options)
+
+    def analyse(path: str, build: Optional["pairing.Build"] = None) -> Optional["ImageFacts"]:
+        used.add(os.path.abspath(path))
+        return plain(path, build)
+
+    images = {}
+    for path in dockerfiles:
+        try:
+            images[os.path.abspath(path)] = analyse(path)
+        except InputError as error:  # pragma: no cover - planned already, so it parsed
+            plan.add_error(error)
     states = []
     loaded: List[Tuple["Loaded", engine.Selection]] = []
     for path, kind, selection in entries:
-        state = _state(plan, path, path, os.path.dirname(os.path.abspath(path)))
-        if state.original is None:
-            raise InputError(path, "cannot read: no such file")
-        item = _load_yaml(path, kind, state.text)  # every file parses before anything is planned
+        try:
+            state = _state(plan, path, path, os.path.dirname(os.path.abspath(path)))
+            if state.original is None:
+                raise InputError(path, "cannot read: no such file")
+            item = _load_yaml(path, kind, state.text)
+        except InputError as error:
+            plan.files.pop(os.path.abspath(path), None)
+            plan.add_error(error)
+            continue
         if isinstance(item, ManifestFile) and item.helm:
             plan.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
             continue
@@ -258,20 +350,36 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
     paired.analyse = analyse
     for (state, kind, selection), (item, _) in zip(states, loaded):
         plan.checked += 1
-        remaining: List[engine.Finding] = []
-        current: Optional["Loaded"] = item
-        for _ in range(MAX_PASSES):
-            if current is None:
-                current = _load_yaml(state.path, kind, state.text)
-            findings = findings_for(current, selection, paired, version, options.stopsignal_field)
-            changed, remaining = _apply_fixes(plan, state, findings, options)
-            current = None
-            if not changed:
-                break
-        else:
-            remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
-        plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
+        used.clear()
+        snapshot = _Snapshot(plan)
+        try:
+            _plan_yaml_passes(plan, state, kind, selection, item, paired, version, options)
+        except (InputError, RecursionError) as error:
+            # Not planned: neither this file nor the Dockerfiles it pairs with are written.
+            snapshot.restore(plan)
+            plan.add_error(error if isinstance(error, InputError) else InputError(state.display, "nested too deeply to read"))
+            for dockerfile in sorted(used):
+                _undo_dockerfile(plan, dockerfile, f"{state.display}, paired with it, could not be planned")
     plan.notes.extend(note for note in paired.notes if note not in plan.notes)
+
+
+def _plan_yaml_passes(plan: Plan, state: FileState, kind: str, selection: engine.Selection, item: "Loaded",
+                      paired: "pairing.Pairing", version: Tuple[int, int], options: FixOptions) -> None:
+    from initify.kubernetes.findings import findings_for
+
+    remaining: List[engine.Finding] = []
+    current: Optional["Loaded"] = item
+    for _ in range(MAX_PASSES):
+        if current is None:
+            current = _load_yaml(state.path, kind, state.text)
+        findings = findings_for(current, selection, paired, version, options.stopsignal_field)
+        changed, remaining = _apply_fixes(plan, state, findings, options)
+        current = None
+        if not changed:
+            break
+    else:
+        remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
+    plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
 
 
 Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]
@@ -284,7 +392,10 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
     levels = []
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
-    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds))
+    skipped: List[InputError] = []
+    files = list(discover.discover(list(paths) or ["."], list(_PLANNERS) + yaml_kinds, skipped))
+    for error in skipped:
+        result.add_error(error)
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
     for path in files:
         config = config_module.find_config(path)
@@ -298,7 +409,8 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
         if planner is not None:
             planner(result, path, options, selection_for(path, options, config))
     if yaml_entries:
-        dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
+        # Only the Dockerfiles that were planned: not a template, nor one that does not parse.
+        dockerfiles = [path for path in files if os.path.abspath(path) in result.owned]
         _plan_yaml(result, yaml_entries, dockerfiles, options)
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"
     result.remaining = engine.sort_findings(result.remaining)
@@ -343,31 +455,137 @@ def _split_lf(text: str) -> List[str]:
     return lines
 
 
-def write(plan_: Plan) -> None:
-    """Write every changed file atomically (temp file in the same folder, then rename).
+class Interrupted(Exception):
+    """SIGTERM arrived while `fix` ran (raised from the signal handler, like KeyboardInterrupt)."""
 
-    An existing file keeps its mode; a symlink is written through only when its target stays
-    inside the project folder. Every target is checked before the first write."""
+
+def _refuse_target(state: FileState) -> Optional[str]:
+    """Why `state` must not be written, or None."""
+    if not inside_folder(state.path, state.root):
+        return "refusing to write through a symlink that leaves the project"
+    if state.original is not None and not discover.is_regular(state.path):
+        return "refusing to write: no longer a regular file"
+    return None
+
+
+def _unchanged_on_disk(state: FileState) -> bool:
+    """Whether the file still holds what the plan was made from (lost-update check: a user
+    saving the file while fix ran must not lose that edit)."""
+    if state.original is None:
+        return not os.path.lexists(state.path)
+    try:
+        current = _read_text(state.path)
+    except InputError:
+        return False
+    return current == state.original
+
+
+def write(plan_: Plan) -> List[str]:
+    """Write every changed file, all or nothing: a temporary file beside each target first,
+    then, once every one was written, rename them into place. On any failure (a read-only
+    folder, a full disk, a signal) the temporaries are removed and every target is left as it
+    was; the error names the target. A file changed on disk since it was read is not written
+    (nor the other files of its group); its message is returned. An existing file keeps its mode;
+    a symlink is written through only when its target stays inside the project folder."""
     changed = plan_.changed()
     for state in changed:
-        if not inside_folder(state.path, state.root):
-            raise InputError(state.display, "refusing to write through a symlink that leaves the project")
-    for state in changed:
-        target = os.path.realpath(state.path)
-        folder = os.path.dirname(target)
-        os.makedirs(folder, exist_ok=True)
-        if state.original is not None:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        else:
-            mode = state.mode if state.mode is not None else 0o644
-        data = state.text.encode("utf-8")
-        handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, mode)
-            os.replace(temporary, target)
-        except BaseException:
-            if os.path.exists(temporary):
+        reason = _refuse_target(state)
+        if reason is not None:
+            raise InputError(state.display, reason)
+    refused: List[str] = []
+    temporaries: List[Tuple[FileState, str, str]] = []  # (state, temporary, target)
+    done: List[Tuple[FileState, str]] = []
+    created: List[str] = []
+    try:
+        for state in changed:
+            target = os.path.realpath(state.path)
+            folder = os.path.dirname(target)
+            try:
+                if not os.path.isdir(folder):  # `.initify/` for the init: removed again on failure
+                    _make_folders(folder, created)
+                if state.original is not None:
+                    mode = stat.S_IMODE(os.stat(target).st_mode)
+                else:
+                    mode = state.mode if state.mode is not None else 0o644
+                handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=folder)
+                temporaries.append((state, temporary, target))
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(state.text.encode("utf-8", "surrogateescape"))
+                os.chmod(temporary, mode)
+            except OSError as error:
+                raise InputError(state.display, f"cannot write: {error.strerror or error}; nothing was written") from None
+        dropped = _stale_groups(plan_, changed, refused)  # re-checked last, just before the renames
+        for state, temporary, target in temporaries:
+            if state.path in dropped:
                 os.unlink(temporary)
-            raise
+                continue
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                raise InputError(state.display, f"cannot write: {error.strerror or error}; nothing was written") from None
+            done.append((state, target))
+    except BaseException:
+        for _, temporary, _ in temporaries:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+        _roll_back(done)
+        for folder in reversed(created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        raise
+    return refused
+
+
+def _make_folders(folder: str, created: List[str]) -> None:
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        os.mkdir(path)
+        created.append(path)
+
+
+def _stale_groups(plan_: Plan, changed: List[FileState], refused: List[str]) -> Set[str]:
+    """Paths not to write because one file of their group changed on disk since it was read."""
+    stale = {state.path for state in changed if not _unchanged_on_disk(state)}
+    if not stale:
+        return set()
+    groups = _groups(plan_)
+    dropped: Set[str] = set()
+    for path in stale:
+        dropped |= groups.get(path, {path})
+    for state in changed:
+        if state.path in stale:
+            refused.append(f"{state.display}: changed on disk while initify fix ran; not written (run fix again)")
+        elif state.path in dropped:
+            refused.append(f"{state.display}: not written, a file fixed with it changed on disk")
+    return dropped
+
+
+def _roll_back(done: List[Tuple[FileState, str]]) -> None:
+    """Put back the files already renamed into place when a later one failed (best effort:
+    an original that cannot be restored is left as fixed, which is still a whole file)."""
+    for state, target in reversed(done):
+        try:
+            if state.original is None:
+                os.unlink(target)
+                continue
+            handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=os.path.dirname(target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(state.original.encode("utf-8", "surrogateescape"))
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+            os.replace(temporary, target)
+        except OSError:  # pragma: no cover - the disk failed twice
+            continue
+
+
+def _groups(plan_: Plan) -> Dict[str, Set[str]]:
+    """Files that are written together: a Dockerfile with what its fixes create or rewrite."""
+    groups: Dict[str, Set[str]] = {}
+    for owned in plan_.owned.values():
+        for path in owned:
+            groups.setdefault(path, set()).update(owned)
+    return groups
