@@ -402,6 +402,8 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
     options = manifest_command.ManifestOptions(dockerfile, image, kind, name, k8s_version, openshift, stopsignal_field, target)
     try:
         text = manifest_command.manifest(options)
+        if output == "-":
+            output = None
         if output:
             manifest_command.write_atomic(output, text)
     except InputError as error:

@@ -303,7 +303,7 @@ def _load_yaml(path: str, kind: str, text: str) -> "Loaded":
     return load_manifest(path, text)
 
 
-def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions) -> None:
+def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions, root: Optional[str] = None) -> None:
     """Plan the fixes of every manifest and compose file in `entries`.
 
     Runs after every Dockerfile of the invocation was planned, so pairing sees the Dockerfiles as
@@ -346,7 +346,7 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
         if (isinstance(item, ManifestFile) and item.pods) or (isinstance(item, ComposeFile) and item.services):
             states.append((state, kind, selection))
             loaded.append((item, selection))
-    paired = pair_images(loaded, images, options)
+    paired = pair_images(loaded, images, options, root)
     paired.analyse = analyse
     for (state, kind, selection), (item, _) in zip(states, loaded):
         plan.checked += 1
@@ -411,7 +411,7 @@ def plan(paths: Sequence[str], options: FixOptions) -> Plan:
     if yaml_entries:
         # Only the Dockerfiles that were planned: not a template, nor one that does not parse.
         dockerfiles = [path for path in files if os.path.abspath(path) in result.owned]
-        _plan_yaml(result, yaml_entries, dockerfiles, options)
+        _plan_yaml(result, yaml_entries, dockerfiles, options, discover.project_root(list(paths) or ["."]))
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"
     result.remaining = engine.sort_findings(result.remaining)
     return result

@@ -65,7 +65,7 @@ def run(paths: Sequence[str], options: Options) -> Result:
     if yaml_files:
         from initify.kubernetes import findings as yaml_findings
 
-        yaml_findings.lint_yaml_files(yaml_files, images, options, result)
+        yaml_findings.lint_yaml_files(yaml_files, images, options, result, discover.project_root(list(paths) or ["."]))
     if options.fail_level:
         result.fail_level = options.fail_level
     elif levels:

@@ -54,10 +54,16 @@ def _load(entries: List[Tuple[str, str, engine.Selection]], result: "Result") ->
     return loaded
 
 
-def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
+def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options",
+                root: Optional[str] = None) -> pairing.Pairing:
+    """Pairing for `loaded`; with `root` (the linted paths' common folder), files outside it and
+    outside every configuration's folder are never read."""
     configured: Dict[str, Tuple[str, Dict[str, str]]] = {}
+    roots = [root] if root is not None else []
     for item, _ in loaded:
         config = config_module.find_config(item.path)
+        if config.path is not None and config.root not in roots and roots:
+            roots.append(config.root)
         if config.images and config.path is not None:
             configured[config.path] = (config.root, config.images)
     linted = [path for path, found in images.items() if found is not None]
@@ -69,6 +75,7 @@ def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str,
         if isinstance(item, ManifestFile)
     }
     pairing.automatic(linted, manifest_images, result)
+    result.roots = roots
     return result
 
 
@@ -116,10 +123,11 @@ def lint_yaml_files(
     images: Dict[str, Optional["ImageFacts"]],
     options: "Options",
     result: "Result",
+    root: Optional[str] = None,
 ) -> None:
     version = k8s_version(options)
     loaded = _load(entries, result)
-    paired = pair_images(loaded, images, options)
+    paired = pair_images(loaded, images, options, root)
     for item, selection in loaded:
         result.files += 1
         try:

@@ -125,7 +125,7 @@ class Paired(Record):
 class Pairing(Record):
     """Decides which Dockerfile each container or service runs; `notes` go to stderr."""
 
-    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes")
+    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes", "roots")
 
     def __init__(self, analyse: Analyse, explicit: Optional[List[Tuple[str, str]]] = None,
                  automatic: Optional[str] = None, automatic_image: Optional[str] = None,
@@ -136,6 +136,15 @@ class Pairing(Record):
         self.automatic_image = automatic_image  # the one application image it pairs with
         self.beside: Dict[str, Tuple[str, str]] = {} if beside is None else beside  # manifest -> (Dockerfile, image) in its folder
         self.notes: List[str] = [] if notes is None else notes
+        # Folders files may be read from (the linted paths' common folder, each configuration's
+        # folder); empty: anywhere. A compose `build` that points elsewhere is not read, so an
+        # untrusted change cannot make initify print a file from outside the project.
+        self.roots: List[str] = []
+
+    def allowed(self, path: str) -> bool:
+        from initify.discover import inside
+
+        return not self.roots or any(inside(path, root) for root in self.roots)
 
     def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
         facts = self.analyse(path, build)
@@ -169,6 +178,11 @@ class Pairing(Record):
             return None  # a remote build context: nothing to read
         folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(compose_path)), context))
         path = os.path.normpath(os.path.join(folder, service.dockerfile or "Dockerfile"))
+        if not self.allowed(folder) or not self.allowed(path):
+            note = f"{compose_path}: service {service.name} builds from outside the project; not read, the service is not paired"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
         if not os.path.isfile(path):
             self.notes.append(f"{compose_path}: no Dockerfile at {os.path.relpath(path)}, the service is not paired")
             return None
@@ -184,10 +198,15 @@ def explicit_images(cli: Dict[str, str], configured: List[Tuple[str, Dict[str, s
     pairs: List[Tuple[str, str]] = []
     for ref, path in cli.items():
         pairs.append((ref, _existing(os.path.abspath(path), "--image " + ref)))
+    from initify.discover import inside
+
     for root, images in configured:
         for ref, path in images.items():
             if ref not in cli:
-                pairs.append((ref, _existing(os.path.normpath(os.path.join(root, path)), f"images.{ref}")))
+                full = os.path.normpath(os.path.join(root, path))
+                if not inside(full, root):
+                    raise InputError(full, f"images.{ref}: outside the configuration's folder {root}; not read")
+                pairs.append((ref, _existing(full, f"images.{ref}")))
     return pairs
 
 
