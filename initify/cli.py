@@ -36,11 +36,15 @@ def _check_codes(codes: List[str]) -> None:
 
 def _image_pairs(images: Tuple[str, ...]) -> Dict[str, str]:
     """`--image REF=path/to/Dockerfile` values as REF -> path."""
+    import os
+
     pairs: Dict[str, str] = {}
     for item in images:
         ref, _, dockerfile = item.partition("=")
         if not ref.strip() or not dockerfile.strip():
             raise _fail(f"--image needs REF=path/to/Dockerfile, got {item!r}")
+        if not os.path.isfile(dockerfile.strip()):
+            raise _fail(f"{dockerfile.strip()}: --image {ref.strip()}: no such Dockerfile")
         pairs[ref.strip()] = dockerfile.strip()
     return pairs
 
@@ -73,7 +77,7 @@ def _shared_options(command):
         click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable)."),
         click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity (of an unfixed finding, for fix) that makes the exit status 1 [default: warning]."),
         click.option("--target", default=None, help="Judge this build stage instead of the last one."),
-        click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder)."),
+        click.option("--context", "context_dir", type=click.Path(readable=False), default=None, help="Build context folder (default: the Dockerfile's folder)."),
         click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL."),
         click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable)."),
         click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target; decides which remedies are used [default: the newest kubernetes-validate knows]."),
@@ -94,8 +98,12 @@ def _shared_settings(
     k8s_version: Optional[str],
 ) -> Dict[str, object]:
     """Checked values of the shared options, as keyword arguments of lint.Options/FixOptions."""
+    import os
+
     selected, ignored = _codes(select), _codes(ignore)
     _check_codes(selected + ignored)
+    if context_dir is not None and not os.path.isdir(context_dir):
+        raise _fail(f"{context_dir}: --context: no such folder")
     arguments = _build_args(build_args)
     _check_version(k8s_version)
     return {
@@ -164,10 +172,10 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
 @_shared_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@click.option("--output", "-o", type=click.Path(readable=False), default=None, help="Write the report to a file.")
 def lint(
     paths: Tuple[str, ...],
     output_format: str,
@@ -218,7 +226,7 @@ def _write_report(output: str, report: str) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a fix would change something.")
 @click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to inject for IN106.")
@@ -300,7 +308,7 @@ def fix(
 
 @main.command(context_settings={"ignore_unknown_options": False})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
+@click.option("-f", "--file", "dockerfile", type=click.Path(readable=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
 @click.option("--engine", type=click.Choice(["buildah", "podman"]), default="buildah", show_default=True)
 @click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to put in front; auto looks inside the base image.")
@@ -357,7 +365,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
 @click.argument("image")
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "runc", "podman"]), default="auto", show_default=True, help="auto: podman where it can run containers, else runc.")
 @click.option("--as", "mode", type=click.Choice(["docker", "kubernetes"]), default="docker", show_default=True, help="Stop the container the way this runtime does.")
-@click.option("--manifest", type=click.Path(dir_okay=False), default=None, help="Pod manifest whose preStop, lifecycle.stopSignal and terminationGracePeriodSeconds apply (with --as kubernetes).")
+@click.option("--manifest", type=click.Path(readable=False), default=None, help="Pod manifest whose preStop, lifecycle.stopSignal and terminationGracePeriodSeconds apply (with --as kubernetes).")
 @click.option("--container", default=None, help="The manifest's container to use when it has several.")
 @click.option("--grace", type=click.FloatRange(min=0), default=None, help="Seconds before SIGKILL [default: docker 10, Kubernetes the manifest's or 30].")
 @click.option("--startup", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds to let the container start before stopping it.")
@@ -370,6 +378,10 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
     from initify.image import runtime
     from initify.commands import verify as verify_module
 
+    import os
+
+    if manifest is not None and not os.path.isfile(manifest):
+        raise _fail(f"{manifest}: --manifest: " + ("not a regular file" if os.path.exists(manifest) else "no such file"))
     options = verify_module.VerifyOptions(image, runtime_name, mode, manifest, container, grace, startup)
     try:
         result = verify_module.verify(options, say=lambda line: click.echo(f"initify: {line}", err=True))
@@ -381,7 +393,7 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 
 
 @main.command("manifest")
-@click.argument("dockerfile", type=click.Path())
+@click.argument("dockerfile", type=click.Path(readable=False))
 @click.option("--image", required=True, help="Image reference the manifest runs (the image this Dockerfile builds).")
 @click.option("--kind", default="Deployment", show_default=True, help="Pod, Deployment, StatefulSet or Job.")
 @click.option("--name", default=None, help="Object and container name [default: from the image's repository].")
@@ -389,7 +401,7 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 @click.option("--openshift", is_flag=True, help="Add what a systemd workload needs on OpenShift (a service account for the anyuid SCC).")
 @click.option("--stopsignal-field", is_flag=True, help="Send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--target", default=None, help="Build stage that ships [default: the last one].")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the manifest to a file (atomically).")
+@click.option("--output", "-o", type=click.Path(readable=False, allow_dash=True), default=None, help="Write the manifest to a file (atomically; - for standard output).")
 def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_version: Optional[str], openshift: bool,
              stopsignal_field: bool, target: Optional[str], output: Optional[str]) -> None:
     """Print a Kubernetes manifest for the image DOCKERFILE builds, with the stop signal delivery,
