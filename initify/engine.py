@@ -68,12 +68,36 @@ class Fix(NamedTuple):
     after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
 
 
+# Whether fixes are checked as well as found. `initify lint` only shows that a finding can be
+# fixed ([*]); checking a YAML fix means parsing its document again, which lint skips.
+_CHECK_FIXES = True
+
+
+def checking_fixes() -> bool:
+    return _CHECK_FIXES
+
+
+class LintOnly:
+    """`with LintOnly():` rules find fixes without checking them (lint never applies them)."""
+
+    def __enter__(self) -> None:
+        global _CHECK_FIXES
+        self.previous = _CHECK_FIXES
+        _CHECK_FIXES = False
+
+    def __exit__(self, *exc: object) -> None:
+        global _CHECK_FIXES
+        _CHECK_FIXES = self.previous
+
+
 def _line_offsets(text: str) -> List[int]:
     """offsets[n-1] is where physical line n starts; one extra entry for the end of the text."""
     offsets = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            offsets.append(index + 1)
+    find = text.find
+    position = find("\n")
+    while position >= 0:
+        offsets.append(position + 1)
+        position = find("\n", position + 1)
     if offsets[-1] != len(text):
         offsets.append(len(text))
     return offsets

@@ -44,6 +44,11 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
 def run(paths: Sequence[str], options: Options) -> Result:
     """Lint every file under `paths`. A file that cannot be read or parsed is an IN001 finding
     and the others are still linted; a bad path or configuration raises InputError."""
+    with engine.LintOnly():
+        return _run(paths, options)
+
+
+def _run(paths: Sequence[str], options: Options) -> Result:
     result = Result()
     skipped: List[InputError] = []
     files = list(discover.discover(list(paths) or ["."], [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], skipped))
