@@ -555,3 +555,25 @@ def test_manifest_output_refuses_non_regular_targets(tmp_path, make):
         assert Path("/dev/null").is_char_device()
     to_stdout = initify("manifest", "--image", "app:1", "Dockerfile", "-o", "-", cwd=tmp_path)
     assert to_stdout.returncode == 0 and "kind: Deployment" in to_stdout.stdout
+
+
+# --- smaller ----------------------------------------------------------------------------------
+
+
+def test_verify_manifest_fifo_is_one_line_not_a_hang(tmp_path):
+    os.mkfifo(tmp_path / "pod.yaml")
+    result = initify("verify", "--as", "kubernetes", "--manifest", "pod.yaml", "app:1", cwd=tmp_path, timeout=60)
+    one_line_error(result, "pod.yaml", "not a regular file")
+
+
+@pytest.mark.parametrize("name, header", [
+    ("odd\tname.Dockerfile", '"a/odd\\tname.Dockerfile"'),
+    ("odd\nname.Dockerfile", '"a/odd\\nname.Dockerfile"'),
+    ("plain.Dockerfile", "a/plain.Dockerfile"),
+])
+def test_diff_headers_quote_tabs_and_newlines(tmp_path, name, header):
+    (tmp_path / name).write_text(SHELL_FORM)
+    result = initify("fix", "--diff", "--select", "IN101", name, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"--- {header}" and lines[1] == "+++ " + header.replace("a/", "b/", 1)

@@ -439,9 +439,26 @@ def diff(plan_: Plan) -> str:
         new = _split_lf(state.text)
         display = os.path.normpath(state.display)
         name = display if os.path.isabs(display) else "{}/" + display
-        before = "/dev/null" if state.original is None else name.format("a")
-        chunks.extend(_diff_lines(list(difflib.unified_diff(old, new, before, name.format("b")))))
+        before = "/dev/null" if state.original is None else _header_name(name.format("a"))
+        chunks.extend(_diff_lines(list(difflib.unified_diff(old, new, before, _header_name(name.format("b"))))))
     return "".join(chunks)
+
+
+def _header_name(name: str) -> str:
+    """A file name for a `---`/`+++` line, quoted as git quotes it when it holds a tab, a
+    newline, a quote, a backslash or another unprintable character (else the header breaks)."""
+    if all(char.isprintable() and char not in '"\\' for char in name):
+        return name
+    escapes = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+    out = []
+    for char in name:
+        if char in escapes:
+            out.append(escapes[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.extend(f"\\{byte:03o}" for byte in char.encode("utf-8", "surrogateescape"))
+    return '"' + "".join(out) + '"'
 
 
 def _split_lf(text: str) -> List[str]:
