@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from initify import config as config_module
 from initify import discover, engine
@@ -69,6 +69,17 @@ class Plan:
     errors: List[engine.Finding] = field(default_factory=list)  # IN001: files not read or not planned
     # Dockerfile (absolute path) -> the files its planning changed (itself, its init, its scripts)
     owned: Dict[str, Set[str]] = field(default_factory=dict)
+    # (path, text before) for every change of a file's planned text, oldest first, so that one
+    # file's planning can be undone (and found) without copying the whole plan per file.
+    journal: List[Tuple[str, Optional[str]]] = field(default_factory=list)
+
+    def set_text(self, state: FileState, text: str) -> None:
+        self.journal.append((state.path, state.text))
+        state.text = text
+
+    def add_state(self, state: FileState) -> None:
+        self.journal.append((state.path, None))  # None: the state did not exist
+        self.files[state.path] = state
 
     def add_error(self, error: InputError) -> None:
         finding = engine.parse_error(error)
@@ -78,31 +89,53 @@ class Plan:
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
 
-    def planned_files(self) -> Dict[str, str]:
+    def planned_files(self) -> "Mapping[str, str]":
         """Every changed file as planned so far (absolute path -> text), for analyse_image: a
-        later pass sees an entrypoint script that an earlier pass rewrote in memory."""
-        return {state.path: state.text for state in self.changed()}
+        later pass sees an entrypoint script that an earlier pass rewrote in memory. A live
+        view, not a copy: copying it for every Dockerfile made fixing 10k of them quadratic."""
+        return _Planned(self.files)
+
+
+class _Planned(Mapping):  # type: ignore[type-arg]
+    """The changed files of a plan, by absolute path (see Plan.planned_files)."""
+
+    def __init__(self, files: Dict[str, FileState]) -> None:
+        self.files = files
+
+    def __getitem__(self, path: str) -> str:
+        state = self.files[path]
+        if state.text == state.original:
+            raise KeyError(path)
+        return state.text
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, state in self.files.items() if state.text != state.original)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _Snapshot:
     """The plan as it was before one file was planned, to undo that file's planning when it
-    fails half-way (a parse error in a later pass, a paired Dockerfile that does not parse)."""
+    fails half-way (a parse error in a later pass, a paired Dockerfile that does not parse).
+    It keeps a position in the plan's journal, so taking one costs nothing."""
 
     def __init__(self, plan: Plan) -> None:
-        self.texts = {path: state.text for path, state in plan.files.items()}
+        self.journal = len(plan.journal)
         self.applied = len(plan.applied)
         self.remaining = len(plan.remaining)
         self.checked = plan.checked
 
     def changed_since(self, plan: Plan) -> Set[str]:
-        return {path for path, state in plan.files.items() if self.texts.get(path, state.original) != state.text}
+        return {path for path, _ in plan.journal[self.journal:] if path in plan.files}
 
     def restore(self, plan: Plan) -> None:
-        for path in list(plan.files):
-            if path in self.texts:
-                plan.files[path].text = self.texts[path]
-            else:
-                del plan.files[path]
+        for path, before in reversed(plan.journal[self.journal:]):
+            if before is None:
+                plan.files.pop(path, None)
+            elif path in plan.files:
+                plan.files[path].text = before
+        del plan.journal[self.journal:]
         del plan.applied[self.applied:]
         del plan.remaining[self.remaining:]
         plan.checked = self.checked
@@ -122,7 +155,7 @@ def _undo_dockerfile(plan: Plan, dockerfile: str, why: str) -> None:
         if state.original is None:
             del plan.files[path]
         else:
-            state.text = state.original
+            plan.set_text(state, state.original)
     undone = [a for a in plan.applied if os.path.abspath(a.finding.path) == dockerfile]
     plan.applied[:] = [a for a in plan.applied if os.path.abspath(a.finding.path) != dockerfile]
     plan.remaining.extend(a.finding for a in undone)
@@ -147,7 +180,7 @@ def _state(plan: Plan, path: str, display: str, root: str) -> FileState:
     absolute = os.path.abspath(path)
     if absolute not in plan.files:
         original = _read_text(absolute)
-        plan.files[absolute] = FileState(absolute, display, original, original or "", root)
+        plan.add_state(FileState(absolute, display, original, original or "", root))
     return plan.files[absolute]
 
 
@@ -210,7 +243,7 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
         for target, edit in target_states:
             if target.text != edit.text:
                 changed = True
-                target.text = edit.text
+                plan.set_text(target, edit.text)
                 if target.original is None:
                     target.mode = edit.mode
                 if not any(not e.whole_file for e in fix.edits):
@@ -219,7 +252,7 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
     bom = "\ufeff" if state.text.startswith("\ufeff") else ""
     if bom + new_text != state.text:
         changed = True
-        state.text = bom + new_text
+        plan.set_text(state, bom + new_text)
     skipped_ids = {id(edit) for edit in skipped}
     seen: Set[int] = set()
     for edit in line_edits:
@@ -524,8 +557,10 @@ def write(plan_: Plan) -> List[str]:
                     mode = stat.S_IMODE(os.stat(target).st_mode)
                 else:
                     mode = state.mode if state.mode is not None else 0o644
-                handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=folder)
+                # named and recorded before it exists, so a signal at any moment leaves no stray file
+                temporary = os.path.join(folder, f".initify-{os.getpid()}-{len(temporaries)}-{os.urandom(4).hex()}")
                 temporaries.append((state, temporary, target))
+                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(handle, "wb") as stream:
                     stream.write(state.text.encode("utf-8", "surrogateescape"))
                 os.chmod(temporary, mode)

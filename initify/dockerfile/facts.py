@@ -712,7 +712,7 @@ def analyse_image(
     config = _stage_config(final, dict(build_args or {}), overridden)
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
-    facts.planned_files = dict(planned_files or {})
+    facts.planned_files = planned_files if planned_files is not None else {}  # a live view in fix: not copied
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:
             inner = instruction.onbuild
