@@ -292,8 +292,8 @@ def fix(
         if check and changed:
             for state in changed:
                 click.echo(f"would rewrite {state.display}")
-        if plan.errors:
-            sys.stdout.write(reporters.text(plan.errors, colour=False, files=len(plan.errors)))
+        if plan.errors:  # after a diff, on stderr: the diff on stdout stays a clean patch
+            (sys.stderr if show_diff else sys.stdout).write(reporters.text(plan.errors, colour=False, files=len(plan.errors)))
         sys.exit(2 if plan.errors else 1 if changed else 0)
     if plan.remaining or plan.errors:
         sys.stdout.write(reporters.text(engine.sort_findings(plan.errors + plan.remaining), colour=False,
