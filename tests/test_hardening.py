@@ -594,3 +594,26 @@ def test_diff_headers_quote_tabs_and_newlines(tmp_path, name, header):
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"--- {header}" and lines[1] == "+++ " + header.replace("a/", "b/", 1)
+
+
+def test_a_yaml_alias_bomb_is_in001(tmp_path):
+    """Nine levels of nine aliases beside one fixable container used to expand for every fixable
+    finding (264 s, 2.9 GB, then MemoryError). The expansion is counted once and refused."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 9)]
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1\n"
+           '    command: ["sh", "-c", "python app.py"]\n')
+    (tmp_path / "pod.yaml").write_text(pod + "---\n" + "\n".join(lines) + "\n")
+    for command in (["lint"], ["fix"], ["fix", "--diff"]):
+        result = initify(*command, "pod.yaml", cwd=tmp_path, timeout=120)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "IN001 YAML aliases expand to more than 1,000,000 values" in result.stdout + result.stderr
+    assert (tmp_path / "pod.yaml").read_text().startswith(pod)
+
+
+def test_a_small_alias_is_still_read(tmp_path):
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1\n"
+        "    command: &cmd [\"sh\", \"-c\", \"python app.py\"]\n  - name: b\n    image: app:1\n    command: *cmd\n")
+    result = initify("lint", "--select", "IN204", "pod.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.count("IN204") == 2, result.stdout
