@@ -363,7 +363,8 @@ def fix(
     changed = plan.changed()
     printing = plan.stdin_path is not None and not (show_diff or check)
     if printing:  # the fixed text alone goes to stdout, the report to stderr
-        sys.stdout.write(plan.files[plan.stdin_path].text)
+        state = plan.files.get(plan.stdin_path)  # gone when the text could not be planned (IN001)
+        sys.stdout.write(state.text if state is not None else stdin_text or "")  # unchanged then
         sys.stdout.flush()
     if show_diff:
         sys.stdout.write(fix_module.diff(plan))
