@@ -76,11 +76,11 @@ _DESCRIPTOR_PATHS = ("/dev/stdin", "/dev/fd/", "/proc/self/fd/")
 
 
 def is_stream(path: str) -> bool:
-    """A named descriptor path (`/dev/stdin`, `<(...)`) that is not a regular file or a folder:
-    a pipe, which can be read only once (see `read_stream`)."""
+    """A named descriptor path (`/dev/stdin`, `<(...)`) that is not a folder: a pipe, which can be
+    read only once, or a redirected file, which resolves outside the project (see `read_stream`)."""
     if path == STDIN or not (path == _DESCRIPTOR_PATHS[0] or path.startswith(_DESCRIPTOR_PATHS[1:])):
         return False
-    return os.path.exists(path) and not os.path.isdir(path) and not is_regular(path)
+    return os.path.exists(path) and not os.path.isdir(path)  # also `< file`: read once, as given
 
 
 def read_stream(path: str, limit: Optional[int] = None) -> bytes:

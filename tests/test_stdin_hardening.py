@@ -83,6 +83,12 @@ def test_stdin_has_the_size_cap_of_a_file(tmp_path):
 def test_dev_stdin_is_read_but_a_fifo_in_the_tree_is_refused(tmp_path):
     piped = initify("lint", "/dev/stdin", cwd=tmp_path, stdin=SHELL_FORM)
     assert piped.returncode == 1 and "IN101" in piped.stdout, piped.stderr
+    (tmp_path / "rendered").write_text(SHELL_FORM)
+    with open(tmp_path / "rendered", "rb") as redirected:  # `initify lint /dev/stdin < rendered`
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        done = subprocess.run([sys.executable, "-m", "initify", "lint", "/dev/stdin"], cwd=tmp_path, stdin=redirected,
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and "IN101" in done.stdout, done.stderr
     os.mkfifo(tmp_path / "Dockerfile")
     named = initify("lint", "Dockerfile", cwd=tmp_path, timeout=60)
     assert named.returncode == 2 and "FIFO" in named.stderr and len(named.stderr.strip().splitlines()) == 1
