@@ -57,6 +57,15 @@ def test_whole_corpus_folder_reports_every_dockerfile_finding():
     assert together - alone == set()
     parse_errors = {os.path.abspath(f.path): f.message for f in whole.findings if f.code == "IN001" and os.path.abspath(f.path) in dockerfiles}
     assert parse_errors == errors, "a Dockerfile is IN001 in the folder run exactly when it is IN001 alone, for the same reason"
+    # The corpus files that do not parse are manifests (duplicate keys): each IN001 of the folder
+    # run is the IN001 the file gives linted alone, and the run went on past them.
+    everywhere = {(os.path.abspath(f.path), f.line, f.message) for f in whole.findings if f.code == "IN001"}
+    assert everywhere, "the corpus holds files that do not parse: the folder run must report them"
+    for path in sorted({p for p, _, _ in everywhere}):
+        alone_result = lint.run([path], lint.Options())
+        assert {(os.path.abspath(f.path), f.line, f.message) for f in alone_result.findings if f.code == "IN001"} == \
+            {item for item in everywhere if item[0] == path}
+    assert whole.files > len(everywhere) and len(whole.findings) > len(everywhere)
 
 
 def test_corpus_dockerfiles_named_together_report_what_each_reports_alone():
