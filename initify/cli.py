@@ -36,11 +36,15 @@ def _check_codes(codes: List[str]) -> None:
 
 def _image_pairs(images: Tuple[str, ...]) -> Dict[str, str]:
     """`--image REF=path/to/Dockerfile` values as REF -> path."""
+    import os
+
     pairs: Dict[str, str] = {}
     for item in images:
         ref, _, dockerfile = item.partition("=")
         if not ref.strip() or not dockerfile.strip():
             raise _fail(f"--image needs REF=path/to/Dockerfile, got {item!r}")
+        if not os.path.isfile(dockerfile.strip()):
+            raise _fail(f"{dockerfile.strip()}: --image {ref.strip()}: no such Dockerfile")
         pairs[ref.strip()] = dockerfile.strip()
     return pairs
 
@@ -73,7 +77,7 @@ def _shared_options(command):
         click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable)."),
         click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default=None, help="Lowest severity (of an unfixed finding, for fix) that makes the exit status 1 [default: warning]."),
         click.option("--target", default=None, help="Judge this build stage instead of the last one."),
-        click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None, help="Build context folder (default: the Dockerfile's folder)."),
+        click.option("--context", "context_dir", type=click.Path(readable=False), default=None, help="Build context folder (default: the Dockerfile's folder)."),
         click.option("--build-arg", "build_args", multiple=True, help="NAME=VALUE used to resolve ARGs in FROM and STOPSIGNAL."),
         click.option("--image", "images", multiple=True, help="REF=path/to/Dockerfile: the Dockerfile that builds image REF of a manifest (repeatable)."),
         click.option("--k8s-version", default=None, help="Kubernetes version X.Y the manifests target; decides which remedies are used [default: the newest kubernetes-validate knows]."),
@@ -94,8 +98,12 @@ def _shared_settings(
     k8s_version: Optional[str],
 ) -> Dict[str, object]:
     """Checked values of the shared options, as keyword arguments of lint.Options/FixOptions."""
+    import os
+
     selected, ignored = _codes(select), _codes(ignore)
     _check_codes(selected + ignored)
+    if context_dir is not None and not os.path.isdir(context_dir):
+        raise _fail(f"{context_dir}: --context: no such folder")
     arguments = _build_args(build_args)
     _check_version(k8s_version)
     return {
@@ -148,10 +156,58 @@ class _Group(click.Group):
                 formatter.write_dl(rows, col_max=12)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100, "max_content_width": 100})
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """`text` on one line and at most `limit` characters (an error message never spills a file)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class _Main(_Group):
+    """The command group, with a last line of defence: an exception nobody expected becomes one
+    line `initify: internal error: ...` and exit status 3 (not 1, which means "findings", so CI
+    can tell a crash from a failed check). `initify --debug ...` prints the traceback too."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:  # file names that are not UTF-8 must not crash the report
+                try:
+                    reconfigure(errors="backslashreplace")
+                except (ValueError, OSError):  # pragma: no cover - a detached stream
+                    pass
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt,
+                SystemExit):
+            raise
+        except RecursionError:
+            _internal(ctx, "input nested too deeply")
+        except MemoryError:
+            _internal(ctx, "out of memory")
+        except Exception as error:  # the last line of defence
+            _internal(ctx, f"{type(error).__name__}: {error}")
+        return None  # pragma: no cover
+
+
+def _internal(ctx: click.Context, message: str) -> None:
+    if ctx.params.get("debug"):
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"initify: internal error: {_one_line(message)} (please report it; `initify --debug ...` shows the traceback)",
+               err=True)
+    raise click.exceptions.Exit(3)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100, "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="initify")
-def main() -> None:
-    """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests."""
+@click.option("--debug", is_flag=True, help="Print the traceback of an internal error.")
+def main(debug: bool) -> None:
+    """Make containers start and stop correctly: lint and fix Dockerfiles and pod manifests.
+
+    Exit status: 0 fine, 1 findings, 2 bad input or usage, 3 an internal error (a bug in initify).
+    """
 
 
 LINT_FORMATS = ["text", "json", "json-lines", "sarif", "github", "junit", "gitlab"]
@@ -165,12 +221,12 @@ def _colour(no_color: bool) -> bool:
 
 
 @main.command(short_help="Report problems in Dockerfiles, manifests and compose files.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--format", "--output-format", "output_format", type=click.Choice(LINT_FORMATS), default="text", show_default=True,
               help="Report format (--output-format is the ruff-style name).")
 @_shared_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file (.initify.toml or pyproject.toml) for every file instead of the nearest one.")
+@click.option("--output", "-o", type=click.Path(readable=False), default=None, help="Write the report to a file.")
+@click.option("--config", "config_file", type=click.Path(readable=False), default=None, help="Use this configuration file (.initify.toml or pyproject.toml) for every file instead of the nearest one.")
 @click.option("--statistics", is_flag=True, help="Print how many findings of each code instead of the findings (text or json).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at the fail level (2 still means bad input).")
 @click.option("--show-fixes", is_flag=True, help="Under each fixable finding, show the lines its fix would change and whether it is safe.")
@@ -215,21 +271,21 @@ def lint(
         _report_image_facts()
         for note in result.notes:
             click.echo(f"initify: note: {note}", err=True)
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout
-    try:
-        colour = output_format == "text" and output is None and _colour(no_color)
-        if statistics:
-            report = reporters.statistics(result.findings, as_json_output=output_format == "json")
-        elif output_format == "text":
-            report = reporters.text(result.findings, colour=colour, files=result.files, summary_line=not quiet, show_fixes=show_fixes)
-        else:
-            report = reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files)
-        stream.write(report)
-    finally:
-        if output:
-            stream.close()
+    colour = output_format == "text" and output is None and _colour(no_color)
+    if statistics:
+        report = reporters.statistics(result.findings, as_json_output=output_format == "json")
+    elif output_format == "text":
+        report = reporters.text(result.findings, colour=colour, files=result.files, summary_line=not quiet, show_fixes=show_fixes)
+    else:
+        report = reporters.FORMATS[output_format](result.findings, colour=colour, files=result.files)
+    if output:
+        _write_report(output, report)
+    else:
+        sys.stdout.write(report)
     from initify.engine import at_or_above
 
+    if result.parse_errors():
+        sys.exit(2)  # some file could not be read: the run is incomplete, whatever else it found
     failing = any(at_or_above(f.severity, result.fail_level) for f in result.findings)
     sys.exit(1 if failing and not exit_zero else 0)
 
@@ -240,22 +296,41 @@ def _read_stdin(paths: Tuple[str, ...]) -> Optional[str]:
         return None
     if paths.count("-") > 1:
         raise _fail("-: standard input can be read only once")
-    data = sys.stdin.buffer.read()
+    from initify import discover
+
+    try:
+        data = discover.read_stream(discover.STDIN)  # within the size cap, as a file
+    except InputError as error:
+        raise _fail(str(error))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _fail(f"-: standard input is not UTF-8 text (byte {error.start})")
 
 
+def _write_report(output: str, report: str) -> None:
+    """Write the report to `output`: a missing folder or a full disk is one line, exit 2."""
+    import os
+
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        raise _fail(f"{output}: cannot write: no such folder {folder}")
+    try:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(report)
+    except OSError as error:
+        raise _fail(f"{output}: cannot write: {error.strerror or error}")
+
+
 @main.command(short_help="Rewrite Dockerfiles, scripts, manifests and compose files.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes and write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a fix would change something.")
 @click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to inject for IN106.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes the rule docs mark unsafe.")
 @_shared_options
 @click.option("--stopsignal-field", is_flag=True, help="IN201: send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this configuration file for every file instead of the nearest one.")
+@click.option("--config", "config_file", type=click.Path(readable=False), default=None, help="Use this configuration file for every file instead of the nearest one.")
 @click.option("--stdin-filename", default=None, help="Name for `-` (standard input): chooses the reader [default: read as its content looks].")
 @_IMAGE_FACTS
 def fix(
@@ -278,7 +353,7 @@ def fix(
     remain (--check/--diff: something would change), 2 bad input (then nothing is written).
     """
     from initify.commands import fix as fix_module
-    from initify import reporters
+    from initify import engine, reporters
     from initify.engine import at_or_above
 
     options = fix_module.FixOptions(
@@ -291,24 +366,39 @@ def fix(
     if stdin_text is not None and len(paths) > 1:
         raise _fail("-: standard input is fixed on its own, without other paths")
     _start_image_facts(image_facts)
+    import signal
+
+    def terminated(number: int, frame: object) -> None:
+        raise fix_module.Interrupted()
+
+    previous = signal.signal(signal.SIGTERM, terminated)  # cleaned up like Ctrl-C, not left half-done
+    refused: List[str] = []
     try:
         from initify import config as config_module
 
         config_module.use_config_file(config_file)
         plan = fix_module.plan(list(paths), options, stdin_text, stdin_filename)
         if not (show_diff or check) and plan.stdin_path is None:
-            fix_module.write(plan)
+            refused = fix_module.write(plan)
     except InputError as error:
         raise _fail(str(error))
     except OSError as error:
         raise _fail(f"{getattr(error, 'filename', None) or '?'}: cannot write: {error.strerror or error}")
+    except (KeyboardInterrupt, fix_module.Interrupted) as stop:
+        click.echo("initify: interrupted; nothing was written", err=True)
+        sys.exit(143 if isinstance(stop, fix_module.Interrupted) else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _report_image_facts()
     for note in plan.notes:
         click.echo(f"initify: note: {note}", err=True)
+    for message in refused:
+        click.echo(f"initify: error: {message}", err=True)
     changed = plan.changed()
     printing = plan.stdin_path is not None and not (show_diff or check)
     if printing:  # the fixed text alone goes to stdout, the report to stderr
-        sys.stdout.write(plan.files[plan.stdin_path].text)
+        state = plan.files.get(plan.stdin_path)  # gone when the text could not be planned (IN001)
+        sys.stdout.write(state.text if state is not None else stdin_text or "")  # unchanged then
         sys.stdout.flush()
     if show_diff:
         sys.stdout.write(fix_module.diff(plan))
@@ -324,17 +414,22 @@ def fix(
                 click.echo(f"would rewrite {state.display}")
         if changed or unsafe:
             click.echo(fix_module.check_summary(plan, unsafe), err=show_diff)
-        sys.exit(1 if changed or (check and unsafe) else 0)
-    if plan.remaining:
-        click.echo(reporters.text(plan.remaining, colour=False, files=plan.checked), nl=False, err=printing)
-    click.echo(f"{len(changed)} file(s) {'fixed' if printing else 'rewritten'}, {len(plan.applied)} fix(es) applied, {len(plan.remaining)} finding(s) left"
-               + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""), err=printing)
+        if plan.errors:  # after a diff, on stderr: the diff on stdout stays a clean patch
+            (sys.stderr if show_diff else sys.stdout).write(reporters.text(plan.errors, colour=False, files=len(plan.errors)))
+        sys.exit(2 if plan.errors else 1 if changed or (check and unsafe) else 0)
+    if plan.remaining or plan.errors:
+        click.echo(reporters.text(engine.sort_findings(plan.errors + plan.remaining), colour=False,
+                                  files=plan.checked + len(plan.errors)), nl=False, err=printing)
+    click.echo(f"{len(changed) - len(refused)} file(s) {'fixed' if printing else 'rewritten'}, {len(plan.applied)} fix(es) applied, "
+               f"{len(plan.remaining)} finding(s) left" + (f" ({len(unsafe)} fixable with --unsafe-fixes)" if unsafe else ""), err=printing)
+    if plan.errors or refused:
+        sys.exit(2)  # a file could not be read, planned or written: the fix is incomplete
     sys.exit(1 if any(at_or_above(f.severity, plan.fail_level) for f in plan.remaining) else 0)
 
 
 @main.command(context_settings={"ignore_unknown_options": False}, short_help="Build an image (buildah/podman) with the fixes applied to a copy.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[CONTEXT] [-- ENGINE ARGS...]")
-@click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
+@click.option("-f", "--file", "dockerfile", type=click.Path(readable=False), default=None, help="Dockerfile or Containerfile [default: CONTEXT/Containerfile, else CONTEXT/Dockerfile].")
 @click.option("-t", "--tag", "tags", multiple=True, help="Name of the image (repeatable).")
 @click.option("--engine", type=click.Choice(["buildah", "podman"]), default="buildah", show_default=True)
 @click.option("--init", "init", type=click.Choice(["auto", "python", "tini", "dumb-init", "none"]), default="auto", show_default=True, help="Init to put in front; auto looks inside the base image.")
@@ -393,7 +488,7 @@ def build(args: Tuple[str, ...], dockerfile: Optional[str], tags: Tuple[str, ...
 @click.argument("image")
 @click.option("--runtime", "runtime_name", type=click.Choice(["auto", "runc", "podman"]), default="auto", show_default=True, help="auto: podman where it can run containers, else runc.")
 @click.option("--as", "mode", type=click.Choice(["docker", "kubernetes"]), default="docker", show_default=True, help="Stop the container the way this runtime does.")
-@click.option("--manifest", type=click.Path(dir_okay=False), default=None, help="Pod manifest whose preStop, lifecycle.stopSignal and terminationGracePeriodSeconds apply (with --as kubernetes).")
+@click.option("--manifest", type=click.Path(readable=False), default=None, help="Pod manifest whose preStop, lifecycle.stopSignal and terminationGracePeriodSeconds apply (with --as kubernetes).")
 @click.option("--container", default=None, help="The manifest's container to use when it has several.")
 @click.option("--grace", type=click.FloatRange(min=0), default=None, help="Seconds before SIGKILL [default: docker 10, Kubernetes the manifest's or 30].")
 @click.option("--startup", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds to let the container start before stopping it.")
@@ -407,6 +502,10 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
     from initify.image import runtime
     from initify.commands import verify as verify_module
 
+    import os
+
+    if manifest is not None and not os.path.isfile(manifest):
+        raise _fail(f"{manifest}: --manifest: " + ("not a regular file" if os.path.exists(manifest) else "no such file"))
     options = verify_module.VerifyOptions(image, runtime_name, mode, manifest, container, grace, startup)
     try:
         result = verify_module.verify(options, say=lambda line: click.echo(f"initify: {line}", err=True))
@@ -418,7 +517,7 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 
 
 @main.command("manifest", short_help="Print a Kubernetes manifest with the stop settings it needs.")
-@click.argument("dockerfile", type=click.Path())
+@click.argument("dockerfile", type=click.Path(readable=False))
 @click.option("--image", required=True, help="Image reference the manifest runs (the image this Dockerfile builds).")
 @click.option("--kind", default="Deployment", show_default=True, help="Pod, Deployment, StatefulSet or Job.")
 @click.option("--name", default=None, help="Object and container name [default: from the image's repository].")
@@ -426,7 +525,7 @@ def verify(image: str, runtime_name: str, mode: str, manifest: Optional[str], co
 @click.option("--openshift", is_flag=True, help="Add what a systemd workload needs on OpenShift (a service account for the anyuid SCC).")
 @click.option("--stopsignal-field", is_flag=True, help="Send the stop signal with lifecycle.stopSignal (Kubernetes >= 1.33) instead of a preStop kill.")
 @click.option("--target", default=None, help="Build stage that ships [default: the last one].")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the manifest to a file (atomically).")
+@click.option("--output", "-o", type=click.Path(readable=False, allow_dash=True), default=None, help="Write the manifest to a file (atomically; - for standard output).")
 @_IMAGE_FACTS
 def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_version: Optional[str], openshift: bool,
              stopsignal_field: bool, target: Optional[str], output: Optional[str], image_facts: str) -> None:
@@ -441,6 +540,8 @@ def manifest(dockerfile: str, image: str, kind: str, name: Optional[str], k8s_ve
     _start_image_facts(image_facts)
     try:
         text = manifest_command.manifest(options)
+        if output == "-":
+            output = None
         if output:
             manifest_command.write_atomic(output, text)
     except InputError as error:
@@ -506,7 +607,7 @@ def init_path() -> None:
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to leave out (comma-separated, repeatable).")
 @click.option("--action", default="Deny", show_default=True, help="Deny, Warn or Audit: what the API server does with a failing object (refuse it, warn the client, record it in the audit log).")
 @click.option("--k8s-version", default=None, help="Kubernetes version X.Y of the cluster (>= 1.30) [default: the newest kubernetes-validate knows].")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the policy to a file instead of stdout.")
+@click.option("--output", "-o", type=click.Path(readable=False), default=None, help="Write the policy to a file instead of stdout.")
 def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_version: Optional[str], output: Optional[str]) -> None:
     """Print a ValidatingAdmissionPolicy, its binding and a params ConfigMap that make the API
     server check the manifest rules that need no image facts (IN202-IN207); install with
@@ -541,7 +642,7 @@ def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_ve
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated, repeatable).")
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info", "never"]), default="warning", show_default=True, help="Lowest severity that makes the exit status 1.")
 @click.option("--k8s-version", default=None, help="Kubernetes version X.Y of the cluster [default: the newest kubernetes-validate knows].")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to a file.")
+@click.option("--output", "-o", type=click.Path(readable=False), default=None, help="Write the report to a file.")
 @_IMAGE_FACTS
 def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...], fail_level: str,
           k8s_version: Optional[str], output: Optional[str], image_facts: str) -> None:
@@ -577,6 +678,8 @@ def audit(source: str, output_format: str, select: Tuple[str, ...], ignore: Tupl
             raise _fail(f"{output}: cannot write: {error.strerror or error}")
     else:
         sys.stdout.write(report)
+    if result.parse_errors():
+        sys.exit(2)  # the List could not be read: nothing was audited
     sys.exit(1 if any(at_or_above(f.severity, fail_level) for f in result.findings) else 0)
 
 

@@ -52,11 +52,9 @@ class Config(Record):
 
 
 def _table(path: str) -> Optional[dict]:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
+    from initify.discover import read_bytes
+
+    raw = read_bytes(path, 1_000_000)
     pyproject = os.path.basename(path) == "pyproject.toml"
     if pyproject and b"initify" not in raw:
         return None  # no [tool.initify] table: skip loading the TOML parser (a hook runs often)
@@ -70,9 +68,13 @@ def _table(path: str) -> Optional[dict]:
         raise InputError(path, "invalid TOML: not UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, f"invalid TOML: {error}") from None
-    if pyproject:
-        return data.get("tool", {}).get("initify")
-    return data.get("tool", {}).get("initify", data)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InputError(path, "`tool` must be a table")
+    table = tool.get("initify") if pyproject else tool.get("initify", data)
+    if table is not None and not isinstance(table, dict):
+        raise InputError(path, "`tool.initify` must be a table")
+    return table
 
 
 def _strings(path: str, key: str, value: object) -> List[str]:
@@ -81,6 +83,25 @@ def _strings(path: str, key: str, value: object) -> List[str]:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return list(value)
     raise InputError(path, f"`{key}` must be a list of strings")
+
+
+def _mapping(path: str, key: str, value: object) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(path, f"`{key}` must be a table")
+    return value
+
+
+def _check_codes(path: str, key: str, codes: List[str]) -> None:
+    """Unknown rule codes are bad input, as on the command line (loads the rules: only a
+    configuration that selects or ignores codes pays for it)."""
+    from initify import engine
+
+    known = engine.all_rules()
+    for code in codes:
+        wanted = code.strip()
+        if wanted.upper() == "ALL" or engine.find_rule(wanted) is not None or any(c.startswith(wanted.upper()) for c in known):
+            continue
+        raise InputError(path, f"`{key}`: unknown rule code or prefix {wanted[:20]!r}")
 
 
 def _from_table(path: str, table: dict) -> Config:
@@ -93,17 +114,19 @@ def _from_table(path: str, table: dict) -> Config:
     if "extend-select" in table:
         config.select = (config.select or ["ALL"]) + _strings(path, "extend-select", table["extend-select"])
     config.ignore = _strings(path, "ignore", table.get("ignore", []))
+    if config.select or config.ignore:
+        _check_codes(path, "select/ignore", list(config.select or []) + config.ignore)
     level = table.get("fail-level")
     if level is not None and level not in FAIL_LEVELS:
         raise InputError(path, f"fail-level must be one of {', '.join(FAIL_LEVELS)}, not {level!r}")
     config.fail_level = level
-    for code, severity in dict(table.get("severity", {})).items():
+    for code, severity in _mapping(path, "severity", table.get("severity", {})).items():
         if severity not in ("error", "warning", "info"):
             raise InputError(path, f"severity of {code} must be error, warning or info, not {severity!r}")
         config.severity[code] = severity
-    for pattern, codes in dict(table.get("per-path-ignores", {})).items():
+    for pattern, codes in _mapping(path, "per-path-ignores", table.get("per-path-ignores", {})).items():
         config.per_path_ignores[pattern] = _strings(path, f"per-path-ignores.{pattern}", codes)
-    for image, dockerfile in dict(table.get("images", {})).items():
+    for image, dockerfile in _mapping(path, "images", table.get("images", {})).items():
         if not isinstance(dockerfile, str):
             raise InputError(path, f"images.{image} must be a path to a Dockerfile")
         config.images[image] = dockerfile

@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from initify.dockerfile.model import Instruction
+from initify.errors import InputError
 from initify.record import Record
 
 SEVERITIES = ("info", "warning", "error")
@@ -68,12 +69,36 @@ class Fix(NamedTuple):
     after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
 
 
+# Whether fixes are checked as well as found. `initify lint` only shows that a finding can be
+# fixed ([*]); checking a YAML fix means parsing its document again, which lint skips.
+_CHECK_FIXES = True
+
+
+def checking_fixes() -> bool:
+    return _CHECK_FIXES
+
+
+class LintOnly:
+    """`with LintOnly():` rules find fixes without checking them (lint never applies them)."""
+
+    def __enter__(self) -> None:
+        global _CHECK_FIXES
+        self.previous = _CHECK_FIXES
+        _CHECK_FIXES = False
+
+    def __exit__(self, *exc: object) -> None:
+        global _CHECK_FIXES
+        _CHECK_FIXES = self.previous
+
+
 def _line_offsets(text: str) -> List[int]:
     """offsets[n-1] is where physical line n starts; one extra entry for the end of the text."""
     offsets = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            offsets.append(index + 1)
+    find = text.find
+    position = find("\n")
+    while position >= 0:
+        offsets.append(position + 1)
+        position = find("\n", position + 1)
     if offsets[-1] != len(text):
         offsets.append(len(text))
     return offsets
@@ -448,6 +473,18 @@ def run_rules(target: str, subject: object, path: str, selection: Selection) -> 
                 )
             )
     return findings
+
+
+PARSE_ERROR = "IN001"
+
+
+def parse_error(error: InputError) -> Finding:
+    """The IN001 finding for a file that could not be read or parsed. It is reported whatever
+    the selection or suppressions say: a file nobody read must not pass."""
+    rule = rules_for("file")[PARSE_ERROR]
+    found = next(iter(rule.check(error)))
+    return Finding(rule.code, rule.name, rule.severity, error.path, found.line, found.column, found.end_line,
+                   found.end_column, found.message, False)
 
 
 def _fixable(rule: Rule, found: Hit) -> bool:

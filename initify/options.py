@@ -13,6 +13,7 @@ from initify.record import Record
 
 if TYPE_CHECKING:
     from initify.config import Config
+    from initify.errors import InputError
     from initify.knowledge.loader import Base
 
 
@@ -59,6 +60,19 @@ class Result(Record):
         self.files = 0
         self.notes: List[str] = []
         self.fail_level = "warning"
+
+    def add_parse_error(self, error: "InputError", count: bool = True) -> None:
+        """Report a file that could not be read or parsed as an IN001 finding (once per place),
+        so the run goes on with the other files. `count`: the file was not counted yet."""
+        finding = engine.parse_error(error)
+        if any(f.code == finding.code and f.path == finding.path and f.line == finding.line for f in self.findings):
+            return
+        self.findings.append(finding)
+        if count:
+            self.files += 1
+
+    def parse_errors(self) -> List[engine.Finding]:
+        return [f for f in self.findings if f.code == engine.PARSE_ERROR]
 
 
 def selection_for(path: str, options: Options, config: "Config") -> engine.Selection:

@@ -113,14 +113,23 @@ def test_select_fail_level_and_output_file(tmp_path):
     assert initify("audit", str(LIST), "--select", "IN204", "--fail-level", "error").returncode == 0
 
 
-def test_bad_input_is_a_one_line_error(tmp_path):
+def test_a_list_that_does_not_parse_is_in001_and_a_bad_path_is_one_line(tmp_path):
+    """As lint: content that does not parse is an IN001 finding in the report (every format),
+    exit 2; a path that names nothing is one line `initify: error:`, exit 2."""
+    import json
+
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: [\n")
-    for arguments, stdin in (([str(broken)], None), (["-"], broken.read_text()), ([str(tmp_path / "missing.yaml")], None)):
+    for arguments, stdin, name in (([str(broken)], None, str(broken)), (["-"], broken.read_text(), "<stdin>")):
         result = initify("audit", *arguments, stdin=stdin)
-        assert result.returncode == 2
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("initify: error: "), result.stderr
+        assert result.returncode == 2, result.stderr
+        assert f"{name}:" in result.stdout and "IN001" in result.stdout, result.stdout
+        assert "Traceback" not in result.stderr
+        lines = initify("audit", *arguments, "--format", "json-lines", stdin=stdin).stdout.splitlines()
+        assert [json.loads(line)["code"] for line in lines] == ["IN001"]
+    missing = initify("audit", str(tmp_path / "missing.yaml"))
+    lines = missing.stderr.strip().splitlines()
+    assert missing.returncode == 2 and len(lines) == 1 and lines[0].startswith("initify: error: "), missing.stderr
 
 
 def test_an_empty_list_passes():

@@ -35,3 +35,14 @@ def test_lint_bench_on_a_small_corpus(tmp_path):
     assert any(line.strip().startswith("whole corpus within 3x the floor:") for line in lines)
     assert any(line.strip().startswith("one file at most 60 ms:") for line in lines)
     assert any("Kubernetes manifests and compose files" in line for line in lines)
+
+
+def test_hardening_bench_runs_every_case():
+    """bench/hardening.py (issue 16's figures) runs end to end at small sizes; figures, no asserts on time."""
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "hardening.py"), "--quick"],
+                            capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["case", "seconds", "peak", "MB"]
+    statuses = {line[:32].strip(): int(line[32:].split()[2]) for line in lines[1:]}
+    assert statuses["alias bomb: lint"] == 2 and statuses["100 pods: lint"] == 1 and statuses["100 pods: fix"] == 0

@@ -112,14 +112,14 @@ def test_empty_folder_is_fine(tmp_path):
         (b"FROM alpine\nCMD echo \xff\xfe\n", "UTF-8"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(tmp_path, content, reason):
+def test_bad_input_is_an_in001_finding_exit_2(tmp_path, content, reason):
     path = tmp_path / "Dockerfile"
     path.write_bytes(content)
     result = subprocess.run([sys.executable, "-m", "initify", "lint", str(path)], capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"initify: error: {path}") and reason in lines[0]
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{path}:") and " IN001 " in lines[0] and reason in lines[0]
 
 
 def test_missing_path_is_exit_2(tmp_path):
@@ -200,6 +200,7 @@ def test_rules_listing_and_doc():
     listing = run(["rules"])
     assert listing.exit_code == 0
     codes = [line.split()[0] for line in listing.output.splitlines() if line.startswith("IN")]
+    assert codes[:2] == ["IN001", "IN002"]  # parse error (hardening), unused suppression (dist)
     assert [code for code in codes if code.startswith("IN1")] == [f"IN1{n:02d}" for n in range(1, 12)]
     doc = run(["rules", "IN107"])
     assert doc.exit_code == 0 and "SIGRTMIN+3" in doc.output

@@ -24,13 +24,12 @@ def test_findings_with_line_and_column(tmp_path):
     assert [(d["code"], d["line"], d["column"]) for d in data] == [("IN204", 9, 5), ("IN206", 9, 5)]
 
 
-def test_yaml_syntax_error_is_exit_2_with_one_line(tmp_path):
+def test_yaml_syntax_error_is_an_in001_finding_and_exit_2(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n")
     result = lint(path)
     assert result.exit_code == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"initify: error: {path}:")
-    assert "invalid YAML" in result.stderr
+    assert result.stdout.startswith(f"{path}:5:1: IN001 invalid YAML")
 
 
 def test_helm_template_is_skipped_with_a_note(tmp_path):

@@ -152,6 +152,7 @@ async def test_parse_error_is_one_diagnostic(client: LanguageClient, tmp_path: P
     path.write_text("apiVersion: v1\nkind: Pod\nspec: [unclosed\n")
     diagnostics = await open_and_wait(client, path, "yaml")
     assert len(diagnostics) == 1 and diagnostics[0].message.startswith("initify cannot read this file:")
+    assert diagnostics[0].code == "IN001"  # the code lint gives a file it cannot parse
 
 
 def test_the_plain_cli_does_not_import_pygls():

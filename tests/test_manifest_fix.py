@@ -279,12 +279,10 @@ def test_compose_fix_follows_the_build_target(tmp_path, target, expected):
     assert text == compose + added
 
 
-def test_a_parse_error_in_any_file_writes_nothing(tmp_path):
+def test_a_parse_error_is_in001_and_the_other_files_are_planned(tmp_path):
     good = workload("Pod", SYSTEMD)
     (tmp_path / "a.yaml").write_text(good)
     (tmp_path / "b.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
-    from initify.errors import InputError
-
-    with pytest.raises(InputError):
-        plan([tmp_path / "a.yaml", tmp_path / "b.yaml"], select=["IN202"])
-    assert (tmp_path / "a.yaml").read_text() == good
+    result = plan([tmp_path / "a.yaml", tmp_path / "b.yaml"], select=["IN202"])
+    assert [(f.code, f.path) for f in result.errors] == [("IN001", str(tmp_path / "b.yaml"))]
+    assert [state.path for state in result.changed()] == [str(tmp_path / "a.yaml")]

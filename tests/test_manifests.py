@@ -233,7 +233,7 @@ def test_is_helm_template(text: str, helm: bool) -> None:
     [
         ("apiVersion: v1\nkind: Pod\nspec: [unclosed\n", 4, "invalid YAML: expected ',' or ']'"),
         ("a: 1\nb: c: d\n", 2, "invalid YAML: mapping values are not allowed here"),
-        ("kind: Pod\nkind: Service\n", 2, 'invalid YAML: found duplicate key "kind"'),
+        ("kind: Pod\nkind: Service\n", 2, 'invalid YAML: duplicate key "kind"'),
         ("a: 1\n\x07: 2\n", 2, "invalid YAML: character '\\x07' is not allowed"),
     ],
 )

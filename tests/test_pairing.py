@@ -167,15 +167,12 @@ def test_compose_build_target_picks_the_stage(tmp_path, target, codes):
     assert sorted(code for code, _ in found(result, "IN3")) == codes
 
 
-def test_compose_build_target_that_does_not_exist_is_exit_2(tmp_path):
-    from initify.errors import InputError
-
+def test_compose_build_target_that_does_not_exist_is_a_parse_error(tmp_path):
     text = "services:\n  app:\n    build:\n      context: .\n      target: nope\n"
     paths = write(tmp_path, {"compose.yaml": text, "Dockerfile": TWO_STAGES})
-    with pytest.raises(InputError) as caught:
-        run([paths["compose.yaml"]])
-    assert caught.value.path == paths["compose.yaml"] and caught.value.line == 3
-    assert "no build stage named 'nope'" in str(caught.value)
+    errors = run([paths["compose.yaml"]]).parse_errors()
+    assert [(f.path, f.line) for f in errors] == [(paths["compose.yaml"], 3)]
+    assert "no build stage named 'nope'" in errors[0].message
 
 
 @pytest.mark.parametrize("args, codes", [

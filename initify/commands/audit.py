@@ -14,8 +14,8 @@ controller gives them.
 
 from __future__ import annotations
 
+import os
 import re
-import sys
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from initify import engine
@@ -27,11 +27,31 @@ from initify.options import Result
 Key = Tuple[str, str, str]  # (namespace, kind, name)
 
 
-def read_input(source: str) -> ManifestFile:
-    """The List from a file, or from stdin for `-`."""
+def read_input(source: str) -> Tuple[str, Optional[bytes]]:
+    """(name, content) of the List: stdin for `-` or a named pipe (read once within the size
+    cap), else a regular file, read by `load_manifest` (content None). A bad path is an
+    InputError (exit 2); content that does not parse is IN001 (see `run`)."""
+    from initify import discover
+
     if source == "-":
-        return load_manifest("<stdin>", sys.stdin.read())
-    return load_manifest(source)
+        return "<stdin>", discover.read_stream(discover.STDIN)
+    if discover.is_stream(source):
+        return source, discover.read_stream(source)
+    if not os.path.lexists(source):
+        raise InputError(source, "no such file")
+    if not discover.is_regular(source):
+        raise InputError(source, "not a regular file; not read")
+    return source, None
+
+
+def _load(name: str, data: Optional[bytes]) -> ManifestFile:
+    if data is None:
+        return load_manifest(name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(name, f"not UTF-8 text (byte {error.start})") from None
+    return load_manifest(name, text)
 
 
 def _metadata(resource: Any) -> Any:
@@ -98,11 +118,19 @@ def run(source: str, selection: engine.Selection, k8s_version: Optional[str]) ->
     from initify.kubernetes.findings import k8s_version as version_of
     from initify.options import Options
 
-    manifest = read_input(source)
+    name, data = read_input(source)
+    result = Result()
+    try:
+        manifest = _load(name, data)
+    except InputError as error:  # the List does not parse: IN001, in every format, exit 2
+        result.add_parse_error(error)
+        return result
+    except RecursionError:
+        result.add_parse_error(InputError(name, "nested too deeply to read"))
+        return result
     if manifest.helm:
         raise InputError(manifest.path, "a Helm template, not the output of `kubectl get -o yaml`")
     version = version_of(Options(k8s_version=k8s_version))
-    result = Result()
     kept, skipped = workloads(manifest)
     for pod in kept:
         path = "/".join(_key(pod.resource))

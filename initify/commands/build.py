@@ -174,7 +174,7 @@ def copy_context(source: str, destination: str, rules: List[Tuple[bool, str]]) -
             full = os.path.join(folder, name)
             if os.path.islink(full):
                 os.symlink(os.readlink(full), target)
-            else:
+            elif os.path.isfile(full):  # a FIFO, socket or device cannot go into an image: not copied
                 shutil.copy2(full, target)
 
 
@@ -258,8 +258,9 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
     if not os.path.isdir(context):
         raise InputError(options.context, "build context is not a folder")
     dockerfile = find_dockerfile(context, options.dockerfile)
-    with open(dockerfile, encoding="utf-8", errors="replace") as handle:
-        original = handle.read()
+    from initify.discover import read_bytes
+
+    original = read_bytes(dockerfile).decode("utf-8", errors="replace")
     base = _final_facts(original, dockerfile, options, context).base_image
     probe = probe_base(base) if options.fix else None
     init, init_reason = choose_init(options.init, probe) if probe is not None else ("none", "--no-fix")
@@ -273,6 +274,8 @@ def build(options: BuildOptions, say: Callable[[str], None] = lambda line: None,
         plan = fix_module.plan([dockerfile], fix_module.FixOptions(
             target=options.target, context=context, build_args=dict(options.build_args),
             unsafe_fixes=options.unsafe_fixes, init=init, fail_level="never", base=probed))
+        for error in plan.errors:
+            raise InputError(error.path, error.message, error.line)
         for state in plan.changed():
             if state.path == dockerfile:
                 text = state.text

@@ -2,8 +2,11 @@
 
 Pipeline: parse -> facts -> rules -> findings with `Fix`es -> apply non-overlapping edits ->
 repeat (a later pass picks up fixes that overlapped, or that the first fixes made possible) ->
-write. Nothing is written unless every file of the invocation parsed. A target kind other than
-Dockerfiles (manifests) plugs in by adding a planner to `_PLANNERS`.
+write. A file that cannot be read or parsed is an IN001 finding and is never written; neither is
+what its planning touched (a Dockerfile's init and scripts, the Dockerfiles a manifest is paired
+with): a Dockerfile and the manifests paired with it are written together or not at all. Every
+other file is planned and written. A target kind other than Dockerfiles (manifests) plugs in by
+adding a planner to `_PLANNERS`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from initify import config as config_module
 from initify import discover, engine
@@ -24,6 +27,7 @@ from initify.options import FixOptions, selection_for
 
 if TYPE_CHECKING:
     from initify.compose.files import ComposeFile
+    from initify.dockerfile.facts import ImageFacts
     from initify.dockerfile.model import Dockerfile
     from initify.kubernetes import pairing
     from initify.kubernetes.manifests import ManifestFile
@@ -63,14 +67,100 @@ class Plan:
     checked: int = 0
     fail_level: str = "warning"
     stdin_path: Optional[str] = None  # `fix -`: the one file fixes may change (absolute pseudo path)
+    errors: List[engine.Finding] = field(default_factory=list)  # IN001: files not read or not planned
+    # Dockerfile (absolute path) -> the files its planning changed (itself, its init, its scripts)
+    owned: Dict[str, Set[str]] = field(default_factory=dict)
+    # (path, text before) for every change of a file's planned text, oldest first, so that one
+    # file's planning can be undone (and found) without copying the whole plan per file.
+    journal: List[Tuple[str, Optional[str]]] = field(default_factory=list)
+
+    def set_text(self, state: FileState, text: str) -> None:
+        self.journal.append((state.path, state.text))
+        state.text = text
+
+    def add_state(self, state: FileState) -> None:
+        self.journal.append((state.path, None))  # None: the state did not exist
+        self.files[state.path] = state
+
+    def add_error(self, error: InputError) -> None:
+        finding = engine.parse_error(error)
+        if not any((f.path, f.line) == (finding.path, finding.line) for f in self.errors):
+            self.errors.append(finding)
 
     def changed(self) -> List[FileState]:
         return [state for state in self.files.values() if state.text != state.original]
 
-    def planned_files(self) -> Dict[str, str]:
+    def planned_files(self) -> "Mapping[str, str]":
         """Every changed file as planned so far (absolute path -> text), for analyse_image: a
-        later pass sees an entrypoint script that an earlier pass rewrote in memory."""
-        return {state.path: state.text for state in self.changed()}
+        later pass sees an entrypoint script that an earlier pass rewrote in memory. A live
+        view, not a copy: copying it for every Dockerfile made fixing 10k of them quadratic."""
+        return _Planned(self.files)
+
+
+class _Planned(Mapping):  # type: ignore[type-arg]
+    """The changed files of a plan, by absolute path (see Plan.planned_files)."""
+
+    def __init__(self, files: Dict[str, FileState]) -> None:
+        self.files = files
+
+    def __getitem__(self, path: str) -> str:
+        state = self.files[path]
+        if state.text == state.original:
+            raise KeyError(path)
+        return state.text
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, state in self.files.items() if state.text != state.original)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Snapshot:
+    """The plan as it was before one file was planned, to undo that file's planning when it
+    fails half-way (a parse error in a later pass, a paired Dockerfile that does not parse).
+    It keeps a position in the plan's journal, so taking one costs nothing."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.journal = len(plan.journal)
+        self.applied = len(plan.applied)
+        self.remaining = len(plan.remaining)
+        self.checked = plan.checked
+
+    def changed_since(self, plan: Plan) -> Set[str]:
+        return {path for path, _ in plan.journal[self.journal:] if path in plan.files}
+
+    def restore(self, plan: Plan) -> None:
+        for path, before in reversed(plan.journal[self.journal:]):
+            if before is None:
+                plan.files.pop(path, None)
+            elif path in plan.files:
+                plan.files[path].text = before
+        del plan.journal[self.journal:]
+        del plan.applied[self.applied:]
+        del plan.remaining[self.remaining:]
+        plan.checked = self.checked
+
+
+def _undo_dockerfile(plan: Plan, dockerfile: str, why: str) -> None:
+    """Take back every change the planning of `dockerfile` made (a manifest paired with it could
+    not be planned: they are written together or not at all)."""
+    owned = plan.owned.pop(dockerfile, set())
+    changed = [path for path in owned if path in plan.files and plan.files[path].text != plan.files[path].original]
+    if not changed:
+        return
+    for path in owned:
+        state = plan.files.get(path)
+        if state is None:
+            continue
+        if state.original is None:
+            del plan.files[path]
+        else:
+            plan.set_text(state, state.original)
+    undone = [a for a in plan.applied if os.path.abspath(a.finding.path) == dockerfile]
+    plan.applied[:] = [a for a in plan.applied if os.path.abspath(a.finding.path) != dockerfile]
+    plan.remaining.extend(a.finding for a in undone)
+    plan.notes.append(f"{os.path.relpath(dockerfile)}: not rewritten, {why}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,13 +169,9 @@ class Plan:
 
 
 def _read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    data = discover.read_bytes(path)
     from initify.dockerfile.parser import _decode
 
     return _decode(data, path)  # a UTF-8 BOM stays as U+FEFF and is written back
@@ -95,7 +181,7 @@ def _state(plan: Plan, path: str, display: str, root: str) -> FileState:
     absolute = os.path.abspath(path)
     if absolute not in plan.files:
         original = _read_text(absolute)
-        plan.files[absolute] = FileState(absolute, display, original, original or "", root)
+        plan.add_state(FileState(absolute, display, original, original or "", root))
     return plan.files[absolute]
 
 
@@ -162,7 +248,7 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
         for target, edit in target_states:
             if target.text != edit.text:
                 changed = True
-                target.text = edit.text
+                plan.set_text(target, edit.text)
                 if target.original is None:
                     target.mode = edit.mode
                 if not any(not e.whole_file for e in fix.edits):
@@ -171,7 +257,7 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
     bom = "\ufeff" if state.text.startswith("\ufeff") else ""
     if bom + new_text != state.text:
         changed = True
-        state.text = bom + new_text
+        plan.set_text(state, bom + new_text)
     skipped_ids = {id(edit) for edit in skipped}
     seen: Set[int] = set()
     for edit in line_edits:
@@ -187,11 +273,30 @@ def _apply_fixes(plan: Plan, state: FileState, findings: List[engine.Finding], o
 
 
 def _plan_dockerfile(plan: Plan, path: str, options: FixOptions, selection: engine.Selection) -> None:
+    """Plan one Dockerfile; when it cannot be read or parsed (in any pass), undo what its
+    planning did and report it as IN001."""
     from initify.dockerfile.parser import TEMPLATE_SUFFIXES, template_text
 
     if path.endswith(TEMPLATE_SUFFIXES) and template_text(path):
         plan.notes.append(f"{path}: skipped, a template rather than a Dockerfile")
         return
+    snapshot = _Snapshot(plan)
+    try:
+        _plan_dockerfile_passes(plan, path, options, selection)
+    except InputError as error:
+        snapshot.restore(plan)
+        if template_text(path):
+            plan.notes.append(f"{path}: skipped, a template rather than a Dockerfile")
+            return
+        plan.add_error(error)
+    except RecursionError:
+        snapshot.restore(plan)
+        plan.add_error(InputError(path, "nested too deeply to read"))
+    else:
+        plan.owned[os.path.abspath(path)] = snapshot.changed_since(plan) | {os.path.abspath(path)}
+
+
+def _plan_dockerfile_passes(plan: Plan, path: str, options: FixOptions, selection: engine.Selection) -> None:
     root = os.path.abspath(options.context) if options.context else os.path.dirname(os.path.abspath(path))
     state = _state(plan, path, path, root)
     if state.original is None:
@@ -236,7 +341,7 @@ def _load_yaml(path: str, kind: str, text: str) -> "Loaded":
     return load_manifest(path, text)
 
 
-def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions) -> None:
+def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions, root: Optional[str] = None) -> None:
     """Plan the fixes of every manifest and compose file in `entries`.
 
     Runs after every Dockerfile of the invocation was planned, so pairing sees the Dockerfiles as
@@ -248,39 +353,71 @@ def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options
     from initify.kubernetes.manifests import ManifestFile
 
     version = k8s_version(options)
-    analyse = _yaml_analyser(plan, options)
-    images = {os.path.abspath(path): analyse(path) for path in dockerfiles}
+    used: Set[str] = set()  # the Dockerfiles the file being planned is paired with
+    plain = _yaml_analyser(plan, options)
+
+    def analyse(path: str, build: Optional["pairing.Build"] = None) -> Optional["ImageFacts"]:
+        used.add(os.path.abspath(path))
+        return plain(path, build)
+
+    images = {}
+    for path in dockerfiles:
+        try:
+            images[os.path.abspath(path)] = analyse(path)
+        except InputError as error:  # pragma: no cover - planned already, so it parsed
+            plan.add_error(error)
     states = []
     loaded: List[Tuple["Loaded", engine.Selection]] = []
     for path, kind, selection in entries:
-        state = _state(plan, path, path, os.path.dirname(os.path.abspath(path)))
-        if state.original is None:
-            raise InputError(path, "cannot read: no such file")
-        item = _load_yaml(path, kind, state.text)  # every file parses before anything is planned
+        try:
+            state = _state(plan, path, path, os.path.dirname(os.path.abspath(path)))
+            if state.original is None:
+                raise InputError(path, "cannot read: no such file")
+            item = _load_yaml(path, kind, state.text)
+        except InputError as error:
+            plan.files.pop(os.path.abspath(path), None)
+            plan.add_error(error)
+            continue
         if isinstance(item, ManifestFile) and item.helm:
             plan.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
             continue
         if (isinstance(item, ManifestFile) and item.pods) or (isinstance(item, ComposeFile) and item.services):
             states.append((state, kind, selection))
             loaded.append((item, selection))
-    paired = pair_images(loaded, images, options)
+    paired = pair_images(loaded, images, options, root)
     paired.analyse = analyse
     for (state, kind, selection), (item, _) in zip(states, loaded):
         plan.checked += 1
-        remaining: List[engine.Finding] = []
-        current: Optional["Loaded"] = item
-        for _ in range(MAX_PASSES):
-            if current is None:
-                current = _load_yaml(state.path, kind, state.text)
-            findings = findings_for(current, selection, paired, version, options.stopsignal_field)
-            changed, remaining = _apply_fixes(plan, state, findings, options)
-            current = None
-            if not changed:
-                break
-        else:
-            remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
-        plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
+        used.clear()
+        snapshot = _Snapshot(plan)
+        try:
+            _plan_yaml_passes(plan, state, kind, selection, item, paired, version, options)
+        except (InputError, RecursionError) as error:
+            # Not planned: neither this file nor the Dockerfiles it pairs with are written.
+            snapshot.restore(plan)
+            plan.add_error(error if isinstance(error, InputError) else InputError(state.display, "nested too deeply to read"))
+            for dockerfile in sorted(used):
+                _undo_dockerfile(plan, dockerfile, f"{state.display}, paired with it, could not be planned")
     plan.notes.extend(note for note in paired.notes + [paired.unpaired_note() or ""] if note and note not in plan.notes)
+
+
+def _plan_yaml_passes(plan: Plan, state: FileState, kind: str, selection: engine.Selection, item: "Loaded",
+                      paired: "pairing.Pairing", version: Tuple[int, int], options: FixOptions) -> None:
+    from initify.kubernetes.findings import findings_for
+
+    remaining: List[engine.Finding] = []
+    current: Optional["Loaded"] = item
+    for _ in range(MAX_PASSES):
+        if current is None:
+            current = _load_yaml(state.path, kind, state.text)
+        findings = findings_for(current, selection, paired, version, options.stopsignal_field)
+        changed, remaining = _apply_fixes(plan, state, findings, options)
+        current = None
+        if not changed:
+            break
+    else:
+        remaining = findings_for(_load_yaml(state.path, kind, state.text), selection, paired, version, options.stopsignal_field)
+    plan.remaining.extend(f for f in remaining if f.fix is None or not (f.fix.safe or options.unsafe_fixes))
 
 
 Planner = Callable[[Plan, str, FixOptions, engine.Selection], None]
@@ -295,16 +432,19 @@ def plan(paths: Sequence[str], options: FixOptions, stdin_text: Optional[str] = 
     levels = []
 
     yaml_kinds = [discover.MANIFEST, discover.COMPOSE]
+    skipped: List[InputError] = []
     on_disk = [path for path in paths if path != discover.STDIN]
     charts: List[str] = []
-    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds, charts))
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), list(_PLANNERS) + yaml_kinds, charts, skipped))
     result.notes.extend(discover.chart_note(chart, "fix") for chart in charts)
+    for error in skipped:
+        result.add_error(error)
     yaml_entries: List[Tuple[str, str, engine.Selection]] = []
     if discover.STDIN in paths:
         name = stdin_filename or discover.STDIN
         key = os.path.abspath(name)
         text = stdin_text or ""
-        result.files[key] = FileState(key, name, text, text, os.path.dirname(key))
+        result.add_state(FileState(key, name, text, text, os.path.dirname(key)))
         result.stdin_path = key
         selection = selection_for(name, options, config_module.find_config(name if stdin_filename else os.getcwd()))
         kind = discover.stdin_kind(text, stdin_filename)
@@ -324,8 +464,9 @@ def plan(paths: Sequence[str], options: FixOptions, stdin_text: Optional[str] = 
         if planner is not None:
             planner(result, path, options, selection_for(path, options, config))
     if yaml_entries:
-        dockerfiles = [path for path in files if discover.kind_of(path) == discover.DOCKERFILE]
-        _plan_yaml(result, yaml_entries, dockerfiles, options)
+        # Only the Dockerfiles that were planned: not a template, nor one that does not parse.
+        dockerfiles = [path for path in files if os.path.abspath(path) in result.owned]
+        _plan_yaml(result, yaml_entries, dockerfiles, options, discover.project_root(list(paths) or ["."]))
     result.fail_level = options.fail_level or (levels[0] if levels else None) or config_module.find_config(os.getcwd()).fail_level or "warning"
     result.remaining = engine.sort_findings(result.remaining)
     return result
@@ -365,9 +506,26 @@ def diff(plan_: Plan) -> str:
         new = _split_lf(state.text)
         display = os.path.normpath(state.display)
         name = display if os.path.isabs(display) else "{}/" + display
-        before = "/dev/null" if state.original is None else name.format("a")
-        chunks.extend(_diff_lines(list(difflib.unified_diff(old, new, before, name.format("b")))))
+        before = "/dev/null" if state.original is None else _header_name(name.format("a"))
+        chunks.extend(_diff_lines(list(difflib.unified_diff(old, new, before, _header_name(name.format("b"))))))
     return "".join(chunks)
+
+
+def _header_name(name: str) -> str:
+    """A file name for a `---`/`+++` line, quoted as git quotes it when it holds a tab, a
+    newline, a quote, a backslash or another unprintable character (else the header breaks)."""
+    if all(char.isprintable() and char not in '"\\' for char in name):
+        return name
+    escapes = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+    out = []
+    for char in name:
+        if char in escapes:
+            out.append(escapes[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.extend(f"\\{byte:03o}" for byte in char.encode("utf-8", "surrogateescape"))
+    return '"' + "".join(out) + '"'
 
 
 def _split_lf(text: str) -> List[str]:
@@ -381,31 +539,139 @@ def _split_lf(text: str) -> List[str]:
     return lines
 
 
-def write(plan_: Plan) -> None:
-    """Write every changed file atomically (temp file in the same folder, then rename).
+class Interrupted(Exception):
+    """SIGTERM arrived while `fix` ran (raised from the signal handler, like KeyboardInterrupt)."""
 
-    An existing file keeps its mode; a symlink is written through only when its target stays
-    inside the project folder. Every target is checked before the first write."""
+
+def _refuse_target(state: FileState) -> Optional[str]:
+    """Why `state` must not be written, or None."""
+    if not inside_folder(state.path, state.root):
+        return "refusing to write through a symlink that leaves the project"
+    if state.original is not None and not discover.is_regular(state.path):
+        return "refusing to write: no longer a regular file"
+    return None
+
+
+def _unchanged_on_disk(state: FileState) -> bool:
+    """Whether the file still holds what the plan was made from (lost-update check: a user
+    saving the file while fix ran must not lose that edit)."""
+    if state.original is None:
+        return not os.path.lexists(state.path)
+    try:
+        current = _read_text(state.path)
+    except InputError:
+        return False
+    return current == state.original
+
+
+def write(plan_: Plan) -> List[str]:
+    """Write every changed file, all or nothing: a temporary file beside each target first,
+    then, once every one was written, rename them into place. On any failure (a read-only
+    folder, a full disk, a signal) the temporaries are removed and every target is left as it
+    was; the error names the target. A file changed on disk since it was read is not written
+    (nor the other files of its group); its message is returned. An existing file keeps its mode;
+    a symlink is written through only when its target stays inside the project folder."""
     changed = plan_.changed()
     for state in changed:
-        if not inside_folder(state.path, state.root):
-            raise InputError(state.display, "refusing to write through a symlink that leaves the project")
-    for state in changed:
-        target = os.path.realpath(state.path)
-        folder = os.path.dirname(target)
-        os.makedirs(folder, exist_ok=True)
-        if state.original is not None:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        else:
-            mode = state.mode if state.mode is not None else 0o644
-        data = state.text.encode("utf-8")
-        handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, mode)
-            os.replace(temporary, target)
-        except BaseException:
-            if os.path.exists(temporary):
+        reason = _refuse_target(state)
+        if reason is not None:
+            raise InputError(state.display, reason)
+    refused: List[str] = []
+    temporaries: List[Tuple[FileState, str, str]] = []  # (state, temporary, target)
+    done: List[Tuple[FileState, str]] = []
+    created: List[str] = []
+    try:
+        for state in changed:
+            target = os.path.realpath(state.path)
+            folder = os.path.dirname(target)
+            try:
+                if not os.path.isdir(folder):  # `.initify/` for the init: removed again on failure
+                    _make_folders(folder, created)
+                if state.original is not None:
+                    mode = stat.S_IMODE(os.stat(target).st_mode)
+                else:
+                    mode = state.mode if state.mode is not None else 0o644
+                # named and recorded before it exists, so a signal at any moment leaves no stray file
+                temporary = os.path.join(folder, f".initify-{os.getpid()}-{len(temporaries)}-{os.urandom(4).hex()}")
+                temporaries.append((state, temporary, target))
+                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(state.text.encode("utf-8", "surrogateescape"))
+                os.chmod(temporary, mode)
+            except OSError as error:
+                raise InputError(state.display, f"cannot write: {error.strerror or error}; nothing was written") from None
+        dropped = _stale_groups(plan_, changed, refused)  # re-checked last, just before the renames
+        for state, temporary, target in temporaries:
+            if state.path in dropped:
                 os.unlink(temporary)
-            raise
+                continue
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                raise InputError(state.display, f"cannot write: {error.strerror or error}; nothing was written") from None
+            done.append((state, target))
+    except BaseException:
+        for _, temporary, _ in temporaries:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+        _roll_back(done)
+        for folder in reversed(created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        raise
+    return refused
+
+
+def _make_folders(folder: str, created: List[str]) -> None:
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        os.mkdir(path)
+        created.append(path)
+
+
+def _stale_groups(plan_: Plan, changed: List[FileState], refused: List[str]) -> Set[str]:
+    """Paths not to write because one file of their group changed on disk since it was read."""
+    stale = {state.path for state in changed if not _unchanged_on_disk(state)}
+    if not stale:
+        return set()
+    groups = _groups(plan_)
+    dropped: Set[str] = set()
+    for path in stale:
+        dropped |= groups.get(path, {path})
+    for state in changed:
+        if state.path in stale:
+            refused.append(f"{state.display}: changed on disk while initify fix ran; not written (run fix again)")
+        elif state.path in dropped:
+            refused.append(f"{state.display}: not written, a file fixed with it changed on disk")
+    return dropped
+
+
+def _roll_back(done: List[Tuple[FileState, str]]) -> None:
+    """Put back the files already renamed into place when a later one failed (best effort:
+    an original that cannot be restored is left as fixed, which is still a whole file)."""
+    for state, target in reversed(done):
+        try:
+            if state.original is None:
+                os.unlink(target)
+                continue
+            handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=os.path.dirname(target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(state.original.encode("utf-8", "surrogateescape"))
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+            os.replace(temporary, target)
+        except OSError:  # pragma: no cover - the disk failed twice
+            continue
+
+
+def _groups(plan_: Plan) -> Dict[str, Set[str]]:
+    """Files that are written together: a Dockerfile with what its fixes create or rewrite."""
+    groups: Dict[str, Set[str]] = {}
+    for owned in plan_.owned.values():
+        for path in owned:
+            groups.setdefault(path, set()).update(owned)
+    return groups

@@ -22,9 +22,16 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
     from initify.dockerfile.findings import image_findings
 
     if text is not None:
-        result.files += 1
         context = options.context or (os.path.dirname(os.path.abspath(path)) if path != discover.STDIN else None)
-        facts, found = image_findings(dockerfile_module.parse(text, path), options, selection, context)
+        try:
+            facts, found = image_findings(dockerfile_module.parse(text, path), options, selection, context)
+        except InputError as error:
+            result.add_parse_error(error)
+            return None
+        except RecursionError:
+            result.add_parse_error(InputError(path, "nested too deeply to read"))
+            return None
+        result.files += 1
         result.findings.extend(found)
         return facts
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
@@ -33,13 +40,17 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
         return None
     try:
         parsed = dockerfile_module.read(path)
-    except InputError:
+        facts, found = image_findings(parsed, options, selection, options.context)
+    except InputError as error:
         if dockerfile_module.template_text(path):
             result.notes.append(template_note)
             return None
-        raise
+        result.add_parse_error(error)
+        return None
+    except RecursionError:
+        result.add_parse_error(InputError(path, "nested too deeply to read"))
+        return None
     result.files += 1
-    facts, found = image_findings(parsed, options, selection, options.context)
     result.findings.extend(found)
     return facts
 
@@ -63,29 +74,39 @@ def beside_named_dockerfiles(paths: Sequence[str], linted: Sequence[str]) -> Lis
 
 
 def _read_stream(path: str) -> str:
-    """A named pipe or device (`/dev/stdin`), read once: it cannot be sniffed, then read again."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+    """A named pipe (`/dev/stdin`, `<(...)`), read once and within the size cap: it cannot be
+    sniffed, then read again. Text that is not UTF-8 is an IN001 finding, as for a file."""
+    data = discover.read_stream(path)
+    from initify.dockerfile.parser import _decode
+
+    return _decode(data, path)
 
 
 def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None,
         stdin_filename: Optional[str] = None) -> Result:
     """Lint every file under `paths` (`-`: `stdin_text`, read as `stdin_filename` says or as its
-    content looks). Raises InputError on unreadable or unparsable input."""
+    content looks). A file or input that cannot be read or parsed is an IN001 finding and the
+    others are still linted; a bad path or configuration raises InputError."""
+    with engine.LintOnly():
+        return _run(paths, options, stdin_text, stdin_filename)
+
+
+def _run(paths: Sequence[str], options: Options, stdin_text: Optional[str], stdin_filename: Optional[str]) -> Result:
     result = Result()
+    skipped: List[InputError] = []
     charts: List[str] = []
     streams = [(stdin_filename or discover.STDIN, stdin_text or "", stdin_filename)] if discover.STDIN in paths else []
-    streams += [(path, _read_stream(path), None) for path in paths if discover.is_stream(path)]
+    for path in paths:
+        if discover.is_stream(path):
+            try:
+                streams.append((path, _read_stream(path), None))
+            except InputError as error:
+                result.add_parse_error(error)
     on_disk = [path for path in paths if path != discover.STDIN and not discover.is_stream(path)]
-    files = list(discover.discover(on_disk or ([] if paths else ["."]), [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], charts))
+    files = list(discover.discover(on_disk or ([] if paths else ["."]), [discover.DOCKERFILE, discover.MANIFEST, discover.COMPOSE], charts, skipped))
     result.notes.extend(discover.chart_note(chart) for chart in charts)
+    for error in skipped:
+        result.add_parse_error(error)
     levels = []
     images: Dict[str, Optional["ImageFacts"]] = {}  # absolute Dockerfile path -> facts
     yaml_files: List[Tuple[str, str, engine.Selection]] = []
@@ -114,7 +135,8 @@ def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None
         from initify.kubernetes import findings as yaml_findings
 
         changed = {os.path.abspath(path) for path in paths if os.path.abspath(path) in images}
-        yaml_findings.lint_yaml_files(yaml_files, images, options, result, beside, changed, texts)
+        yaml_findings.lint_yaml_files(yaml_files, images, options, result, beside, changed, texts,
+                                      discover.project_root(list(paths) or ["."]))
     if options.fail_level:
         result.fail_level = options.fail_level
     elif levels:

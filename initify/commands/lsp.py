@@ -69,7 +69,7 @@ def serve() -> None:
                 range=types.Range(start=types.Position(line=problem.line - 1, character=0),
                                   end=types.Position(line=problem.line, character=0)),
                 message=f"initify cannot read this file: {problem.message}", severity=types.DiagnosticSeverity.Error,
-                source="initify",
+                code="IN001", source="initify",  # as lint reports it: IN001 parse-error
             ))
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version))

@@ -148,9 +148,9 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
         "api_version": KINDS[kind],
         "name": name,
         "image": options.image,
-        "dockerfile": os.path.basename(options.dockerfile),
+        "dockerfile": comment_text(os.path.basename(options.dockerfile)),
         "k8s_version": f"{version[0]}.{version[1]}",
-        "pid1": _pid1_text(facts),
+        "pid1": comment_text(_pid1_text(facts)),
         "stop_signal": signal,
         "delivery": delivery,  # "prestop" | "field" | "none"
         "prestop_command": prestop if delivery == "prestop" and signal else None,
@@ -176,21 +176,78 @@ def _environment():  # type: ignore[no-untyped-def]
         keep_trailing_newline=True,
         autoescape=False,
     )
-    environment.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    environment.filters["q"] = quoted
     environment.filters["comment"] = _comment
-    environment.filters["flow"] = lambda values: "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in values) + "]"
+    environment.filters["flow"] = lambda values: "[" + ", ".join(quoted(v) for v in values) + "]"
     return environment
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def quoted(value: object) -> str:
+    """A YAML double-quoted scalar for `value`. Every character that is not printable (control
+    characters, and U+0085, U+2028, U+2029, which YAML reads as line breaks) is escaped."""
+    text = json.dumps(str(value), ensure_ascii=False)
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def comment_text(text: str) -> str:
+    """`text` safe inside a YAML comment: on one line whatever line breaks it holds (newline,
+    CR, U+0085, U+2028, ...), other unprintable characters escaped, so a file name or a command
+    cannot end the comment and inject YAML."""
+    return "".join(char if char.isprintable() else " " if char.isspace() else _escape(char) for char in str(text))
 
 
 def _comment(lines: List[str], indent: int) -> str:
     """Reasons as YAML comment lines (each ends in a newline); nothing for no reasons."""
     pad = " " * indent
-    return "".join(pad + "# " + line.replace("\n", " ") + "\n" for line in lines)
+    return "".join(pad + "# " + comment_text(line) + "\n" for line in lines)
 
 
 def render(decisions: Dict[str, Any]) -> str:
     template = _environment().get_template(f"{decisions['kind'].lower()}.yaml.j2")
-    return template.render(d=decisions)
+    text = template.render(d=decisions)
+    check_round_trip(text, decisions)
+    return text
+
+
+def check_round_trip(text: str, decisions: Dict[str, Any]) -> None:
+    """Parse the rendered manifest and compare it with what was meant: exactly the objects of
+    the template (the ServiceAccount with --openshift, then the workload), with the intended
+    kind, name, image and stop settings. Whatever a value smuggled in fails here, not in a
+    cluster."""
+    from ruamel.yaml import YAML
+
+    try:
+        documents = [doc for doc in YAML(typ="safe", pure=True).load_all(text) if doc is not None]
+    except Exception as error:  # any parse failure means the template and a value clashed
+        raise InputError("manifest", f"the rendered manifest does not parse ({type(error).__name__}); not written") from None
+    kinds = (["ServiceAccount"] if decisions["service_account"] else []) + [decisions["kind"]]
+    problem = None
+    if [doc.get("kind") if isinstance(doc, dict) else None for doc in documents] != kinds:
+        problem = "unexpected objects"
+    else:
+        workload = documents[-1]
+        spec = workload.get("spec", {})
+        pod = spec.get("template", {}).get("spec", {}) if decisions["kind"] != "Pod" else spec
+        containers = pod.get("containers") or [{}]
+        container = containers[0]
+        lifecycle = container.get("lifecycle") or {}
+        expected_command = decisions["prestop_command"]
+        actual_command = lifecycle.get("preStop", {}).get("exec", {}).get("command")
+        if workload.get("metadata", {}).get("name") != decisions["name"] or len(containers) != 1:
+            problem = "unexpected name or containers"
+        elif container.get("image") != decisions["image"] or container.get("name") != decisions["name"]:
+            problem = "unexpected image"
+        elif expected_command is not None and actual_command != expected_command:
+            problem = "unexpected preStop command"
+        elif pod.get("hostPID") or pod.get("hostNetwork") or pod.get("hostIPC") or pod.get("terminationGracePeriodSeconds") != decisions["grace"]:
+            problem = "unexpected pod settings"
+    if problem is not None:
+        raise InputError("manifest", f"the rendered manifest does not round-trip ({problem}); not written")
 
 
 def manifest(options: ManifestOptions) -> str:
@@ -216,8 +273,14 @@ def manifest(options: ManifestOptions) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+    """Write `text` to `path` through a temporary file in the same folder and a rename. Only a
+    regular file (or a new one) is replaced: a device node or a symlink is refused, not turned
+    into a regular file; a missing folder is an InputError."""
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        raise InputError(path, "not a regular file; refusing to replace it (use -o - for standard output)")
+    if not os.path.isdir(folder):
+        raise InputError(path, f"cannot write: no such folder {folder}")
     handle, temporary = tempfile.mkstemp(prefix=".initify-", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

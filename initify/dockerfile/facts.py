@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from initify.knowledge import loader as knowledge
 from initify.knowledge import signals
 from initify.dockerfile.model import Dockerfile, Heredoc, Instruction
+from initify.errors import InputError
 from initify.record import Record
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
@@ -204,6 +205,8 @@ def parse_command(instruction: Instruction, shell: List[str]) -> Command:
     if text.startswith("["):
         try:
             value = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:  # `[[[[...` 100k deep: BuildKit's parser rejects it as well
+            return Command(instruction, MALFORMED, shell + [text], text, "not valid JSON: nested too deeply")
         except ValueError as error:
             if looks_like_json_array(text):
                 return Command(instruction, MALFORMED, shell + [text], text, f"not valid JSON: {error}")
@@ -321,7 +324,7 @@ class _Config(Record):
 def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
     try:
         value = json.loads(instruction.value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
         return value
@@ -329,11 +332,22 @@ def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
 
 
 def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Instruction]) -> _Config:
-    if stage.parent is not None:
-        config = _stage_config(stage.parent, build_args, overridden)
-        config.chain.append(stage)
-    else:
-        config = _Config(stage)
+    """The configuration `stage` ends with, its parents applied first. A loop, not recursion:
+    a thousand chained stages are a valid Dockerfile."""
+    chain = [stage]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)  # type: ignore[arg-type]
+    chain.reverse()
+    config = _Config(chain[0])
+    for position, current in enumerate(chain):
+        if position:
+            config.chain.append(current)
+        _apply_stage(current, config, build_args, overridden)
+    config.cmd_dropped = config.entrypoint is not None and config.entrypoint.form != EXEC and config.cmd is not None
+    return config
+
+
+def _apply_stage(stage: Stage, config: _Config, build_args: Dict[str, str], overridden: List[Instruction]) -> None:
     cmd_set_here = False
     last_seen: Dict[str, Instruction] = {}
     for instruction in stage.instructions:
@@ -372,8 +386,6 @@ def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Ins
             for name in instruction.value.split():
                 if "=" not in name and name in stage.global_args and name not in build_args:
                     build_args[name] = stage.global_args[name]
-    config.cmd_dropped = config.entrypoint is not None and config.entrypoint.form != EXEC and config.cmd is not None
-    return config
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,7 +400,7 @@ def _copy_sources_and_dest(instruction: Instruction) -> Tuple[List[str], Optiona
         try:
             parsed = json.loads(value)
             words = [str(item) for item in parsed] if isinstance(parsed, list) else value.split()
-        except ValueError:
+        except (ValueError, RecursionError):
             words = value.split()
     else:
         words = value.split()
@@ -418,10 +430,11 @@ def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str,
         return candidate, planned
     if not os.path.isfile(candidate) or not inside_folder(candidate, context_dir):
         return None
+    from initify.discover import read_bytes
+
     try:
-        with open(candidate, "rb") as handle:
-            data = handle.read(1_000_000)
-    except OSError:
+        data = read_bytes(candidate)  # whole or not at all: a fix rewrites the script it read
+    except InputError:
         return None
     if b"\0" in data:
         return None
@@ -988,7 +1001,7 @@ def analyse_image(
     config = _stage_config(final, dict(build_args or {}), overridden)
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
-    facts.planned_files = dict(planned_files or {})
+    facts.planned_files = planned_files if planned_files is not None else {}  # a live view in fix: not copied
     if not facts.windows:
         from initify.image import facts as image_facts
 

@@ -10,6 +10,8 @@ import os
 import re
 from typing import List, Optional, Tuple
 
+from initify.errors import InputError
+
 IGNORE_FILES = (".containerignore", ".dockerignore")
 
 
@@ -18,23 +20,30 @@ def ignore_file(context: str) -> Optional[str]:
     return next((os.path.join(context, n) for n in IGNORE_FILES if os.path.isfile(os.path.join(context, n))), None)
 
 
-def parse_ignore(text: str) -> List[Tuple[bool, str]]:
-    """(exclude, pattern) per line: `!` lines re-include; comments and blanks skipped."""
+def parse_ignore(text: str, path: str = ".dockerignore") -> List[Tuple[bool, str]]:
+    """(exclude, pattern) per line: `!` lines re-include; comments and blanks skipped. A pattern
+    the engine would reject (`[z-a]`) is an InputError naming `path` and the line."""
     rules: List[Tuple[bool, str]] = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         exclude = not line.startswith("!")
         pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
         if pattern and pattern != ".":
+            try:
+                re.compile(_pattern_regex(pattern))
+            except re.error:  # `[z-a]`: the engine rejects it too
+                raise InputError(path, f"invalid pattern {pattern[:40]!r}", number) from None
             rules.append((exclude, pattern))
     return rules
 
 
 def read_ignore(path: str) -> List[Tuple[bool, str]]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return parse_ignore(handle.read())
+    """The rules of the ignore file `path`, read as any input is (a regular file, size capped)."""
+    from initify.discover import read_bytes
+
+    return parse_ignore(read_bytes(path).decode("utf-8", errors="replace"), path)
 
 
 def _pattern_regex(pattern: str) -> str:

@@ -45,10 +45,11 @@ TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template", "
 
 def template_text(path: str) -> bool:
     """Whether a file holds Go/Jinja template markup (`{{ ... }}`) rather than plain Dockerfile."""
+    from initify.discover import read_bytes
+
     try:
-        with open(path, "rb") as handle:
-            return b"{{" in handle.read()
-    except OSError:
+        return b"{{" in read_bytes(path)
+    except InputError:
         return False
 
 
@@ -57,12 +58,9 @@ def read(path: str) -> Dockerfile:
 
     Bytes are decoded by hand (no universal newlines) so CRLF survives into `text` and `raw`.
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    return parse(_decode(data, path), path)
+    from initify.discover import read_bytes
+
+    return parse(_decode(read_bytes(path), path), path)
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -253,7 +251,7 @@ class _Parser:
             raise InputError(self.path, "line continuation without an instruction", line_number)
         keyword = word.upper()
         if keyword not in KEYWORDS:
-            raise InputError(self.path, f"unknown instruction: {word}", line_number)
+            raise InputError(self.path, f"unknown instruction: {_first_word(word)}", line_number)
         flags, value = split_flags(args)
         column = len(self.lines[start]) - len(content) + 1
         inner = self._onbuild_trigger(value, line_number) if keyword == "ONBUILD" else None
@@ -329,7 +327,7 @@ class _Parser:
         if not word:
             raise InputError(self.path, "ONBUILD requires an instruction", line_number)
         if keyword not in KEYWORDS:
-            raise InputError(self.path, f"unknown instruction: {word}", line_number)
+            raise InputError(self.path, f"unknown instruction: {_first_word(word)}", line_number)
         if keyword in NOT_ONBUILD_TRIGGERS:
             raise InputError(self.path, f"{keyword} isn't allowed as an ONBUILD trigger", line_number)
         flags, inner_value = split_flags(args)
@@ -371,6 +369,13 @@ class _Parser:
         return heredocs, index
 
 
+def _first_word(word: str, limit: int = 16) -> str:
+    """An unknown instruction's word as an error shows it: cut short and printable, so a file
+    that is not a Dockerfile (a credentials file) does not end up in a CI log."""
+    shown = word[:limit].encode("ascii", "backslashreplace").decode("ascii")
+    return shown + ("..." if len(word) > limit else "")
+
+
 def _column_of(line: str, word: str, offset: int, fallback: int) -> int:
     """1-based column of `word` on `line` at or after `offset`, or `fallback` if not there.
 
@@ -388,7 +393,7 @@ def _is_json(value: str) -> bool:
 
     try:
         parsed = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(parsed, list) and all(isinstance(item, str) for item in parsed)
 

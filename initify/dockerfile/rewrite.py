@@ -160,7 +160,7 @@ def malformed_fix(path: str, command: Command) -> Optional[Fix]:
         value = json.loads(text)
         if isinstance(value, list) and all(isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)) for item in value):
             argv = [item if isinstance(item, str) else str(item) for item in value]
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -333,6 +333,7 @@ def _reinclude_init(facts: ImageFacts) -> List[Edit]:
     which one they read)."""
     import os
 
+    from initify import discover
     from initify.dockerfile import ignore
 
     assert facts.context_dir is not None
@@ -341,11 +342,10 @@ def _reinclude_init(facts: ImageFacts) -> List[Edit]:
         candidates.append(os.path.abspath(facts.dockerfile.path) + ".dockerignore")
     edits = []
     for candidate in candidates:
-        if not os.path.isfile(candidate):
-            continue
-        with open(candidate, encoding="utf-8", errors="surrogateescape", newline="") as handle:
-            text = handle.read()
-        if not ignore.ignored(ignore.parse_ignore(text), INIT_IN_CONTEXT):
+        if not discover.is_regular(candidate) or not discover.inside(candidate, facts.context_dir):
+            continue  # a FIFO or a symlink out of the context is never read
+        text = discover.read_bytes(candidate).decode("utf-8", errors="surrogateescape")
+        if not ignore.ignored(ignore.parse_ignore(text, candidate), INIT_IN_CONTEXT):
             continue
         newline = "\r\n" if "\r\n" in text else "\n"
         separator = "" if not text or text.endswith("\n") else newline

@@ -156,11 +156,12 @@ class _Scanner:
         word = self._word()
         text = self.text
         pos = self.pos + 1
+        parts: List[str] = []  # joined once: `value += char` made a 1 MB word quadratic
         while pos < len(text) and text[pos] != '"':
             char = text[pos]
             if char == "\\" and pos + 1 < len(text) and text[pos + 1] in _DQ_ESCAPABLE + "\n":
                 if text[pos + 1] != "\n":
-                    word.value += text[pos + 1]
+                    parts.append(text[pos + 1])
                 pos += 2
             elif char == "$" and self.allow_parameters:
                 word.has_expansion = True
@@ -170,10 +171,11 @@ class _Scanner:
             elif char in "$`":
                 raise _NeedsShell("expansion inside double quotes")
             else:
-                word.value += char
+                parts.append(char)
                 pos += 1
         if pos >= len(text):
             raise _NeedsShell("unterminated double quote")
+        word.value += "".join(parts)
         self.pos = pos + 1
 
     def _parameter(self) -> None:
@@ -194,17 +196,32 @@ class _Scanner:
             raise _NeedsShell("not a parameter expansion")
 
     def _plain_char(self, char: str) -> None:
-        starts_word = self.current is None
-        if char in _UNQUOTED_SPECIAL or char == "~" or (char == "#" and starts_word):
+        """Consume `char` and the plain characters after it in one go (one concatenation per
+        run, not per character: a 1 MB word stays linear)."""
+        if char == "#" and self.current is None:
             raise _NeedsShell(f"unquoted {char!r}")
-        if char == "\0" or "\ud800" <= char <= "\udfff" or (ord(char) < 32 and char != "\t") or char == "\x7f":
-            raise _NeedsShell("control character")
         word = self._word()
-        if char == "{":
-            word.unquoted_brace = True
-        word.value += char
-        self.pos += 1
+        text = self.text
+        start = pos = self.pos
+        end = len(text)
+        while pos < end:
+            char = text[pos]
+            if char in _BLANKS or char in _RUN_ENDS:
+                break
+            if char == "$" and self.allow_parameters:
+                break
+            if char in _UNQUOTED_SPECIAL or char == "~":
+                raise _NeedsShell(f"unquoted {char!r}")
+            if char == "\0" or "\ud800" <= char <= "\udfff" or (ord(char) < 32 and char != "\t") or char == "\x7f":
+                raise _NeedsShell("control character")
+            if char == "{":
+                word.unquoted_brace = True
+            pos += 1
+        word.value += text[start:pos]
+        self.pos = pos
 
+
+_RUN_ENDS = frozenset("\n\\'\"")  # what ends a run of plain characters (besides blanks and `$`)
 
 _POSIX_OPERATORS = (":-", ":=", ":?", ":+", "%%", "##", "-", "=", "?", "+", "%", "#")
 

@@ -101,15 +101,14 @@ def _beside(path: str, open_texts: Mapping[str, str]) -> Dict[str, str]:
     except OSError:
         return found
     for entry in entries:
-        if entry.is_file() and discover.kind_of(entry.path) == discover.DOCKERFILE:
-            if entry.path in open_texts:
-                found[entry.path] = open_texts[entry.path]
-            else:
-                try:
-                    with open(entry.path, encoding="utf-8-sig") as handle:
-                        found[entry.path] = handle.read()
-                except (OSError, UnicodeDecodeError):
-                    continue
+        if entry.path in open_texts and discover.kind_of(entry.path) == discover.DOCKERFILE:
+            found[entry.path] = open_texts[entry.path]
+        elif (discover.kind_by_name(entry.path) == discover.DOCKERFILE and discover.is_regular(entry.path)
+              and discover.inside(entry.path, folder)):  # as lint: regular files, nothing outside the folder
+            try:
+                found[entry.path] = discover.read_bytes(entry.path).decode("utf-8-sig")
+            except (InputError, UnicodeDecodeError):
+                continue
     return found
 
 
@@ -129,6 +128,8 @@ def analyse(path: str, text: str, settings: Settings, open_texts: Optional[Mappi
         return engine.sort_findings(_yaml_findings(path, kind, text, options, selection, open_texts or {})), None
     except InputError as error:
         return [], Problem(error.line or 1, error.reason if error.path in (path, "settings") else str(error))
+    except RecursionError:
+        return [], Problem(1, "nested too deeply to read")
 
 
 def _yaml_findings(path: str, kind: str, text: str, options: Options, selection: engine.Selection,

@@ -36,16 +36,28 @@ def _analyser(images: Dict[str, Optional["ImageFacts"]], options: "Options") -> 
 
 def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Result"],
           texts: Optional[Dict[str, str]] = None) -> List[Tuple[Loaded, engine.Selection]]:
-    """Load each entry (from disk, or from `texts`, standard input, by its name)."""
+    """Load each entry (from disk, or from `texts`, standard input, by its name). One that does
+    not parse is an IN001 finding in `result` (without a result, the InputError is raised)."""
     loaded: List[Tuple[Loaded, engine.Selection]] = []
     for path, kind, selection in entries:
         text = (texts or {}).get(path)
-        if kind == discover.COMPOSE:
-            compose_file = load_compose(path, text)
-            if compose_file.services:
-                loaded.append((compose_file, selection))
+        try:
+            if kind == discover.COMPOSE:
+                compose_file = load_compose(path, text)
+                if compose_file.services:
+                    loaded.append((compose_file, selection))
+                continue
+            manifest = load_manifest(path, text)
+        except InputError as error:
+            if result is None:
+                raise
+            result.add_parse_error(error)
             continue
-        manifest = load_manifest(path, text)
+        except RecursionError:
+            if result is None:
+                raise InputError(path, "nested too deeply to read") from None
+            result.add_parse_error(InputError(path, "nested too deeply to read"))
+            continue
         if manifest.helm:
             if result is not None:
                 result.notes.append(f"{path}: skipped, a Helm template rather than plain YAML")
@@ -61,7 +73,7 @@ def _manifests_on_disk(root: str) -> Dict[str, List[Optional[str]]]:
     for path, _, _ in _cheap_candidates([(p, discover.MANIFEST, engine.Selection()) for p in discover.discover([root], [discover.MANIFEST])]):
         try:
             manifest = load_manifest(path)
-        except InputError:
+        except (InputError, RecursionError):
             continue
         found[path] = [c.image for pod in manifest.pods for c in pod.containers if c.role == "container"]
     return found
@@ -73,19 +85,24 @@ def _cheap_candidates(entries: List[Tuple[str, str, engine.Selection]]) -> List[
     kept = []
     for entry in entries:
         try:
-            with open(entry[0], encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
+            text = discover.read_bytes(entry[0]).decode("utf-8", errors="replace")
+        except InputError:  # not a regular file, too large: the run that names it says so
             continue
         if "containers" in text or "services" in text:
             kept.append(entry)
     return kept
 
 
-def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options") -> pairing.Pairing:
+def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str, Optional["ImageFacts"]], options: "Options",
+                root: Optional[str] = None) -> pairing.Pairing:
+    """Pairing for `loaded`; with `root` (the linted paths' common folder), files outside it and
+    outside every configuration's folder are never read."""
     configured: Dict[str, Tuple[str, Dict[str, str]]] = {}
+    roots = [root] if root is not None else []
     for item, _ in loaded:
         config = config_module.find_config(item.path)
+        if config.path is not None and config.root not in roots and roots:
+            roots.append(config.root)
         if config.images and config.path is not None:
             configured[config.path] = (config.root, config.images)
     linted = [path for path, found in images.items() if found is not None]
@@ -97,6 +114,7 @@ def pair_images(loaded: List[Tuple[Loaded, engine.Selection]], images: Dict[str,
         if isinstance(item, ManifestFile)
     }
     pairing.automatic(linted, manifest_images, result, disk_manifests=_manifests_on_disk)
+    result.roots = roots
     return result
 
 
@@ -177,17 +195,21 @@ def lint_yaml_files(
     beside: Sequence[Tuple[str, str, engine.Selection]] = (),
     changed: Optional[Set[str]] = None,
     texts: Optional[Dict[str, str]] = None,
+    root: Optional[str] = None,
 ) -> None:
     """Lint `entries`; of `beside` (YAML files near the Dockerfiles named on the command line,
     absolute paths in `changed`), only the files whose containers run one of those images."""
     version = k8s_version(options)
     loaded = _load(entries, result, texts)
     nearby = _load_beside(list(beside)) if beside and changed else []
-    paired = pair_images(loaded + nearby, images, options)
+    paired = pair_images(loaded + nearby, images, options, root)
     judged = loaded + [(item, selection) for item, selection in nearby if _pairs_with(item, paired, changed or set())]
     for item, selection in judged:
         result.files += 1
-        result.findings.extend(findings_for(item, selection, paired, version))
+        try:
+            result.findings.extend(findings_for(item, selection, paired, version))
+        except InputError as error:  # a Dockerfile it pairs with does not parse, a compose stage is missing
+            result.add_parse_error(error, count=False)
     result.notes.extend(paired.notes)
     note = paired.unpaired_note()
     if note is not None:

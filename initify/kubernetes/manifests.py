@@ -64,11 +64,9 @@ def read_text(path: str, text: Optional[str] = None) -> Tuple[str, bool]:
     would make a later rewrite corrupt the file.
     """
     if text is None:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise InputError(path, f"cannot read file: {error.strerror or error}") from None
+        from initify.discover import read_bytes
+
+        data = read_bytes(path)
         if b"\x00" in data:
             line = data[: data.index(b"\x00")].count(b"\n") + 1
             raise InputError(path, "binary file (contains NUL bytes)", line)
@@ -201,8 +199,51 @@ def new_yaml(style: YamlStyle) -> "YAML":
     return yaml
 
 
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
+def _one_line(message: object, limit: int = 160) -> str:
+    """An error on one line, cut short, with no value from the file: a duplicate key names its
+    key only (the value may be a secret)."""
+    text = " ".join(str(message).split())
+    if text.startswith("found duplicate key"):
+        key = re.match(r'found duplicate key "([^"]{1,40})"', text)
+        text = f'duplicate key "{key.group(1)}"' if key is not None else "duplicate key"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# How many values a file may hold once its aliases are expanded. Every walk over a document
+# (finding pods, comparing a fix's result) sees an alias as a copy, so nine levels of nine
+# aliases (387 million values from a few lines) would take minutes and gigabytes.
+MAX_NODES = 1_000_000
+
+
+def expanded_size(documents: List[Any], limit: int = MAX_NODES) -> int:
+    """The number of values in `documents` with every alias expanded, counted once per distinct
+    node (memoised, no recursion); stops counting past `limit`."""
+    sizes: Dict[int, int] = {}
+    visiting = set()  # a recursive alias (`&a [*a]`) counts once
+    total = 0
+    for document in documents:
+        stack: List[Tuple[Any, bool]] = [(document, False)]
+        while stack:
+            node, done = stack.pop()
+            if id(node) in sizes or (not done and id(node) in visiting):
+                continue
+            if isinstance(node, dict):
+                children = [value for pair in node.items() for value in pair]
+            elif isinstance(node, list):
+                children = list(node)
+            else:
+                sizes[id(node)] = 1
+                continue
+            if done:
+                sizes[id(node)] = min(limit + 1, 1 + sum(sizes.get(id(child), 1) for child in children))
+                continue
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if isinstance(child, (dict, list)) and id(child) not in sizes)
+        total += sizes.get(id(document), 1)
+        if total > limit:
+            break
+    return total
 
 
 def parse_documents(path: str, text: str, style: YamlStyle) -> List[Any]:
@@ -216,7 +257,11 @@ def parse_documents(path: str, text: str, style: YamlStyle) -> List[Any]:
 
     try:
         # CRLF is restored by render_documents; parsed as-is, comments would keep a stray "\r"
-        return list(new_yaml(style).load_all(text.replace("\r\n", "\n")))
+        documents = list(new_yaml(style).load_all(text.replace("\r\n", "\n")))
+        size = expanded_size(documents)
+        if size > MAX_NODES:
+            raise InputError(path, f"YAML aliases expand to more than {MAX_NODES:,} values (an alias bomb?); not read")
+        return documents
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = error.problem or error.context or "syntax error"

@@ -134,7 +134,7 @@ class Paired(Record):
 class Pairing(Record):
     """Decides which Dockerfile each container or service runs; `notes` go to stderr."""
 
-    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes", "unpaired", "ambiguity")
+    __slots__ = ("analyse", "explicit", "automatic", "automatic_image", "beside", "notes", "unpaired", "ambiguity", "roots")
 
     def __init__(self, analyse: Analyse, explicit: Optional[List[Tuple[str, str]]] = None,
                  automatic: Optional[str] = None, automatic_image: Optional[str] = None,
@@ -148,6 +148,11 @@ class Pairing(Record):
         self.unpaired: Set[str] = set()  # images of application containers/services judged without a Dockerfile
         self.ambiguity: Optional[str] = None  # why automatic pairing gave up, for the unpaired note
 
+        # Folders files may be read from (the linted paths' common folder, each configuration's
+        # folder); empty: anywhere. A compose `build` that points elsewhere is not read, so an
+        # untrusted change cannot make initify print a file from outside the project.
+        self.roots: List[str] = []
+
     def unpaired_note(self) -> Optional[str]:
         """One note for the whole run naming every image judged on its manifest alone."""
         if not self.unpaired:
@@ -156,6 +161,11 @@ class Pairing(Record):
         why = f" ({self.ambiguity})" if self.ambiguity else ""
         return (f"{len(images)} image(s) judged without a Dockerfile (what the image sets is unknown): "
                 f"{', '.join(images)}{why}; pair with --image REF=path/to/Dockerfile or `images` in the configuration")
+
+    def allowed(self, path: str) -> bool:
+        from initify.discover import inside
+
+        return not self.roots or any(inside(path, root) for root in self.roots)
 
     def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
         facts = self.analyse(path, build)
@@ -193,6 +203,11 @@ class Pairing(Record):
             return None  # a remote build context: nothing to read
         folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(compose_path)), context))
         path = os.path.normpath(os.path.join(folder, service.dockerfile or "Dockerfile"))
+        if not self.allowed(folder) or not self.allowed(path):
+            note = f"{compose_path}: service {service.name} builds from outside the project; not read, the service is not paired"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
         if not os.path.isfile(path):
             self.notes.append(f"{compose_path}: no Dockerfile at {os.path.relpath(path)}, the service is not paired")
             return None
@@ -208,10 +223,15 @@ def explicit_images(cli: Dict[str, str], configured: List[Tuple[str, Dict[str, s
     pairs: List[Tuple[str, str]] = []
     for ref, path in cli.items():
         pairs.append((ref, _existing(os.path.abspath(path), "--image " + ref)))
+    from initify.discover import inside
+
     for root, images in configured:
         for ref, path in images.items():
             if ref not in cli:
-                pairs.append((ref, _existing(os.path.normpath(os.path.join(root, path)), f"images.{ref}")))
+                full = os.path.normpath(os.path.join(root, path))
+                if not inside(full, root):
+                    raise InputError(full, f"images.{ref}: outside the configuration's folder {root}; not read")
+                pairs.append((ref, _existing(full, f"images.{ref}")))
     return pairs
 
 
@@ -239,8 +259,9 @@ def dockerfiles_on_disk(folder: str, recursive: bool) -> List[str]:
         return []
     if recursive:
         return list(discover.discover([folder], [discover.DOCKERFILE]))
+    # As discovery does: regular files only, no symlink out of the folder (nothing read outside it).
     return sorted(os.path.join(folder, entry.name) for entry in os.scandir(folder)
-                  if entry.is_file() and discover.wanted_dockerfile(entry.name))
+                  if discover.wanted_dockerfile(entry.name) and discover.is_regular(entry.path) and discover.inside(entry.path, folder))
 
 
 def automatic(dockerfiles: List[str], manifest_images: Dict[str, List[Optional[str]]], pairing: Pairing,

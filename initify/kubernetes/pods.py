@@ -15,6 +15,7 @@ import importlib.util
 import os
 import re
 import shlex
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from initify.dockerfile import facts as facts_module
@@ -409,11 +410,17 @@ def pod_facts(manifest: ManifestFile, pod: PodSpec, containers: List[ContainerFa
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4)
+def _splitlines(text: str) -> List[str]:
+    """The lines of a manifest, split once per text (not once per finding). Never changed."""
+    return text.splitlines()
+
+
 def hit_at(text: str, line: int, message: str, severity: Optional[str] = None) -> "Hit":
     """A hit spanning the YAML line `line` from its key (after any `- `) to the end of the line."""
     from initify.engine import Hit
 
-    lines = text.splitlines()
+    lines = _splitlines(text)
     content = lines[line - 1] if 0 < line <= len(lines) else ""
     stripped = content.rstrip()
     start = len(stripped) - len(stripped.lstrip(" "))

@@ -17,12 +17,14 @@ that fails too, there is no fix and the finding is reported only.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import re
-from typing import Any, List, Optional, Sequence, Tuple
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from initify.engine import Edit, apply_line_edits
+from initify.engine import Edit, apply_line_edits, checking_fixes
 from initify.kubernetes.manifests import YamlFile, is_mapping, is_sequence, new_yaml, parse_documents
 
 PathKey = Any  # a mapping key (str) or a sequence index (int)
@@ -36,8 +38,10 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)")
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _reads_back(text: str) -> bool:
-    """Whether `k: text` loads as the string `text` (YAML 1.2, as ruamel reads it)."""
+    """Whether `k: text` loads as the string `text` (YAML 1.2, as ruamel reads it). Cached: a
+    file of many pods asks it for the same few values again and again."""
     from ruamel.yaml import YAML
 
     try:
@@ -110,7 +114,62 @@ def plain(node: Any) -> Any:
     return node
 
 
+@lru_cache(maxsize=8)
+def _lines(text: str) -> List[str]:
+    """`text` split at "\n", once per text (a file with a thousand documents gets a thousand
+    fixes; splitting it for each made lint and fix quadratic). Callers never change the list."""
+    return text.split("\n")
+
+
+@lru_cache(maxsize=8)
+def _chunks(text: str) -> List[Tuple[int, int]]:
+    return _document_chunks(_lines(text))
+
+
+_ROOTS: Dict[int, Tuple[Any, List[Tuple[int, int]]]] = {}  # id(documents) -> (documents, [(root line, index)])
+
+
+def _root_lines(loaded: YamlFile) -> List[Tuple[int, int]]:
+    """(0-based line of the root node, document index), sorted, for every document with one."""
+    cached = _ROOTS.get(id(loaded.documents))
+    if cached is not None and cached[0] is loaded.documents:
+        return cached[1]
+    roots = sorted((line, index) for index, doc in enumerate(loaded.documents)
+                   if isinstance(line := getattr(getattr(doc, "lc", None), "line", None), int))
+    if len(_ROOTS) > 8:
+        _ROOTS.clear()
+    _ROOTS[id(loaded.documents)] = (loaded.documents, roots)
+    return roots
+
+
+def _chunk_of_line(text: str, line: int) -> Optional[Tuple[int, int]]:
+    chunks = _chunks(text)
+    position = bisect.bisect_right(chunks, (line, len(_lines(text)))) - 1
+    if position >= 0 and chunks[position][0] <= line <= chunks[position][1]:
+        return chunks[position]
+    return None
+
+
+def _document_of(loaded: YamlFile, node: Any) -> Optional[int]:
+    """The index of the document that holds `node`, found by line (no walk over the others)."""
+    line = getattr(getattr(node, "lc", None), "line", None)
+    if not isinstance(line, int):
+        return None
+    chunk = _chunk_of_line(loaded.text, line)
+    if chunk is None:
+        return None
+    roots = _root_lines(loaded)
+    position = bisect.bisect_left(roots, (chunk[0], -1))
+    found = [index for root, index in roots[position:position + 2] if chunk[0] <= root <= chunk[1]]
+    return found[0] if len(found) == 1 else None
+
+
 def _locate(loaded: YamlFile, mapping: Any) -> Optional[Tuple[int, List[PathKey]]]:
+    index = _document_of(loaded, mapping)
+    if index is not None:
+        found = path_to(loaded.documents[index], mapping)
+        if found is not None:
+            return index, found
     for index, doc in enumerate(loaded.documents):
         found = path_to(doc, mapping)
         if found is not None:
@@ -163,7 +222,7 @@ def _insert_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Option
     if found is None:
         return None
     column, last_key_line = found
-    lines = loaded.text.split("\n")
+    lines = _lines(loaded.text)
     end = _mapping_end(lines, mapping, column, last_key_line)
     newline = loaded.style.newline
     text = "".join(line + newline for line in block_lines(key, value, column, loaded.style.mapping_indent))
@@ -205,7 +264,7 @@ def _token_end(rest: str) -> Optional[int]:
 
 def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optional[Edit]:
     """Replace the single-line scalar starting at 0-based (`line`, `column`), keeping comments."""
-    lines = loaded.text.split("\n")
+    lines = _lines(loaded.text)
     if line >= len(lines):
         return None
     text = lines[line]
@@ -227,7 +286,7 @@ def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optiona
 def _replace_literal_block(loaded: YamlFile, line: int, column: int, old: str, new: str) -> Optional[Edit]:
     """Replace the body of a `|` block scalar whose header is at (`line`, `column`) when the new
     text has as many lines (as adding `exec ` gives): each line keeps the body's indentation."""
-    lines = loaded.text.split("\n")
+    lines = _lines(loaded.text)
     if not lines[line][column:].startswith("|"):
         return None
     old_lines, new_lines = old.rstrip("\n").split("\n"), new.rstrip("\n").split("\n")
@@ -259,7 +318,7 @@ def _insert_first_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> 
         return None
     column = found[0]
     line = mapping.lc.key(list(mapping)[0])[0]
-    lines = loaded.text.split("\n")
+    lines = _lines(loaded.text)
     if lines[line][:column].strip():
         return None  # `- key:` or `key: {`: the first key shares its line
     while line > 0 and lines[line - 1].strip().startswith("#") and len(lines[line - 1]) - len(lines[line - 1].lstrip(" ")) == column:
@@ -279,19 +338,58 @@ def _apply(text: str, edit: Edit) -> str:
     return text if skipped else new
 
 
-def _expected(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], key: str, value: Any) -> List[Any]:
-    docs = [plain(doc) for doc in loaded.documents]
-    target = _walk(docs[doc_index], path)
+def _expected(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], key: str, value: Any) -> Any:
+    """Document `doc_index` as plain data with the change made."""
+    doc = plain(loaded.documents[doc_index])
+    target = _walk(doc, path)
     target[key] = copy.deepcopy(value)
-    return docs
+    return doc
 
 
-def _loads_as(loaded: YamlFile, text: str, expected: List[Any]) -> bool:
+def _doc_chunk(loaded: YamlFile, doc_index: int) -> Optional[Tuple[int, int]]:
+    line = getattr(getattr(loaded.documents[doc_index], "lc", None), "line", None)
+    if not isinstance(line, int):
+        return None
+    chunk = _chunk_of_line(loaded.text, line)
+    if chunk is None or sum(1 for root, _ in _root_lines(loaded) if chunk[0] <= root <= chunk[1]) != 1:
+        return None
+    return chunk
+
+
+def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bool:
+    """Whether `edit` makes document `doc_index` load as `expected` and leaves the others alone.
+
+    Only that document's lines are parsed (documents are independent, and an edit inside its
+    lines cannot reach another one; a new `---` shows up as a second document here), so
+    checking a fix costs the size of its document, not of the file."""
+    chunk = _doc_chunk(loaded, doc_index)
+    inside = chunk is not None and chunk[0] + 1 <= edit.start_line and max(edit.end_line, edit.start_line - 1) <= chunk[1] + 1
+    if not inside:
+        return _file_loads_as(loaded, _apply(loaded.text, edit), doc_index, expected)
+    first, last = chunk  # type: ignore[misc]
+    lines = _lines(loaded.text)
+    text = "\n".join(lines[first:last + 1]) + "\n"
+    shifted = edit._replace(path=loaded.path, start_line=edit.start_line - first, end_line=edit.end_line - first)
+    new_text, skipped = apply_line_edits(text, [shifted])
+    if skipped:
+        return False
+    try:
+        documents = [doc for doc in parse_documents(loaded.path, new_text, loaded.style) if doc is not None]
+    except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
+        return False
+    return len(documents) == 1 and plain(documents[0]) == expected
+
+
+def _file_loads_as(loaded: YamlFile, text: str, doc_index: int, expected: Any) -> bool:
+    """The whole-file check, for a document whose lines cannot be told apart."""
     try:
         documents = parse_documents(loaded.path, text, loaded.style)
     except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
         return False
-    return [plain(doc) for doc in documents] == expected
+    if len(documents) != len(loaded.documents):
+        return False
+    return all(plain(doc) == (expected if index == doc_index else plain(loaded.documents[index]))
+               for index, doc in enumerate(documents))
 
 
 def _document_chunks(lines: List[str]) -> List[Tuple[int, int]]:
@@ -310,17 +408,17 @@ def _document_chunks(lines: List[str]) -> List[Tuple[int, int]]:
 
 def _rerender_edit(loaded: YamlFile, doc_index: int, path: Sequence[PathKey], key: str, value: Any) -> Optional[Edit]:
     """Re-render only document `doc_index` with the change, in place of its old lines."""
-    documents = parse_documents(loaded.path, loaded.text, loaded.style)  # fresh: shared nodes stay as read
-    doc = documents[doc_index]
-    root_line = getattr(getattr(doc, "lc", None), "line", None)
-    if root_line is None:
-        return None
-    _walk(doc, path)[key] = copy.deepcopy(value)
-    lines = loaded.text.split("\n")
-    chunk = next(((first, last) for first, last in _document_chunks(lines) if first <= root_line <= last), None)
+    chunk = _doc_chunk(loaded, doc_index)
     if chunk is None:
         return None
     first, last = chunk
+    lines = _lines(loaded.text)
+    # a fresh load of that document alone: shared nodes stay as read
+    documents = [d for d in parse_documents(loaded.path, "\n".join(lines[first:last + 1]) + "\n", loaded.style) if d is not None]
+    if len(documents) != 1:
+        return None
+    doc = documents[0]
+    _walk(doc, path)[key] = copy.deepcopy(value)
     while last > first and not lines[last].strip():
         last -= 1  # keep blank lines before the next marker
     single = loaded.style._replace(explicit_start=False, explicit_end=False)
@@ -357,14 +455,18 @@ def set_key(loaded: YamlFile, mapping: Any, key: str, value: Any, first: bool = 
     return _splice_or_rerender(loaded, splice, expected, doc_index, path, key, value)
 
 
-def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: List[Any], doc_index: int,
+def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: Any, doc_index: int,
                         path: Sequence[PathKey], key: Any, value: Any) -> Optional[Edit]:
-    """`splice` when the text it makes loads as `expected` (every document, plain); else the one
-    document re-rendered with `path`'s `key` set to `value`, when that loads right; else None."""
-    if splice is not None and _loads_as(loaded, _apply(loaded.text, splice), expected):
+    """`splice` when the text it makes loads as `expected` (document `doc_index`, plain; every
+    other document unchanged); else the one document re-rendered with `path`'s `key` set to
+    `value`, when that loads right; else None. Under `engine.LintOnly` nothing is checked: lint
+    only marks the finding fixable and never applies the edit."""
+    if not checking_fixes():
+        return splice if splice is not None else Edit(loaded.path, 1, 0, "")
+    if splice is not None and _loads_as(loaded, splice, doc_index, expected):
         return splice
     rendered = _rerender_edit(loaded, doc_index, path, key, value)
-    if rendered is not None and _loads_as(loaded, _apply(loaded.text, rendered), expected):
+    if rendered is not None and _loads_as(loaded, rendered, doc_index, expected):
         return rendered
     return None
 
@@ -379,8 +481,8 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     *parent_path, parent_key = path if path else [None]
     if parent_key is None:
         return None
-    docs = [plain(doc) for doc in loaded.documents]
-    _walk(docs[doc_index], path)[index] = value
+    doc = plain(loaded.documents[doc_index])
+    _walk(doc, path)[index] = value
     splice = None
     lc = getattr(sequence, "lc", None)
     if lc is not None and index in getattr(lc, "data", {}):
@@ -390,7 +492,7 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
             splice = _replace_literal_block(loaded, line, column, sequence[index], value)
     new_list = [plain(item) for item in sequence]
     new_list[index] = value
-    return _splice_or_rerender(loaded, splice, docs, doc_index, parent_path, parent_key, new_list)
+    return _splice_or_rerender(loaded, splice, doc, doc_index, parent_path, parent_key, new_list)
 
 
 def _prepend_splice(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Optional[Edit]:
@@ -400,7 +502,7 @@ def _prepend_splice(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> O
     if lc is None or not len(sequence) or 0 not in getattr(lc, "data", {}):
         return None
     line, column = lc.item(0)
-    lines = loaded.text.split("\n")
+    lines = _lines(loaded.text)
     text = lines[line]
     if sequence.fa.flow_style():
         bracket = text.rfind("[", 0, column)
@@ -425,7 +527,7 @@ def prepend_items(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Opt
     doc_index, path = located
     *parent_path, parent_key = path
     new_list = list(values) + [plain(item) for item in sequence]
-    docs = [plain(doc) for doc in loaded.documents]
-    _walk(docs[doc_index], parent_path)[parent_key] = new_list
+    doc = plain(loaded.documents[doc_index])
+    _walk(doc, parent_path)[parent_key] = new_list
     splice = _prepend_splice(loaded, sequence, values)
-    return _splice_or_rerender(loaded, splice, docs, doc_index, parent_path, parent_key, new_list)
+    return _splice_or_rerender(loaded, splice, doc, doc_index, parent_path, parent_key, new_list)

@@ -45,7 +45,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if cmd is None or cmd.form != SHELL or facts.cmd_dropped:
         return
     shell = " ".join(facts.shell)
-    if facts.entrypoint is not None:
+    if facts.entrypoint is not None and facts.entrypoint.argv:  # `ENTRYPOINT []` resets it: the shell is PID 1
         where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `{shell} ...` as its arguments"
     else:
         where = f"{shell} runs as PID 1; it installs no SIGTERM handler and forwards no signal"
