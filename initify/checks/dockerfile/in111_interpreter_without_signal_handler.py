@@ -15,6 +15,7 @@ SEVERITY = "warning"
 TARGET = "dockerfile"
 FIXABLE = True
 FIXES = True
+FIX_SAFETY = "unsafe"  # the fix puts an init in front: it changes the image
 SUMMARY = "an interpreter (python, node, ruby, php, deno, bun) is PID 1 and its code handles no SIGTERM: the kernel drops it"
 
 _HOW = {
