@@ -155,9 +155,15 @@ class Pairing(Record):
 
     def unpaired_note(self) -> Optional[str]:
         """One note for the whole run naming every image judged on its manifest alone."""
-        if not self.unpaired:
+        from initify.image import facts as image_facts
+
+        # An image read for real (local storage, a registry) was judged with what it sets.
+        seen = image_facts.current().seen
+        real = (image_facts.LOCAL, image_facts.REGISTRY)
+        images = sorted(image for image in self.unpaired
+                        if image.strip() not in seen or seen[image.strip()].origin not in real)
+        if not images:
             return None
-        images = sorted(self.unpaired)
         why = f" ({self.ambiguity})" if self.ambiguity else ""
         return (f"{len(images)} image(s) judged without a Dockerfile (what the image sets is unknown): "
                 f"{', '.join(images)}{why}; pair with --image REF=path/to/Dockerfile or `images` in the configuration")
