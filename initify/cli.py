@@ -602,7 +602,7 @@ def init_path() -> None:
     click.echo(os.path.join(os.path.dirname(os.path.abspath(initify.__file__)), "init.py"))
 
 
-@main.command("policy")
+@main.command("policy", short_help="Print an admission policy that refuses pods which cannot stop.")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to include (comma-separated, repeatable) [default: every rule with a policy form].")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to leave out (comma-separated, repeatable).")
 @click.option("--action", default="Deny", show_default=True, help="Deny, Warn or Audit: what the API server does with a failing object (refuse it, warn the client, record it in the audit log).")
@@ -634,7 +634,7 @@ def policy(select: Tuple[str, ...], ignore: Tuple[str, ...], action: str, k8s_ve
         raise _fail(f"{output}: cannot write: {error.strerror or error}")
 
 
-@main.command("audit")
+@main.command("audit", short_help="Lint the live workloads of a cluster (kubectl get -o yaml).")
 @click.argument("source", default="-")
 @click.option("--format", "--output-format", "output_format", type=click.Choice(LINT_FORMATS), default="text", show_default=True,
               help="Report format, as lint's (--output-format is the ruff-style name).")
