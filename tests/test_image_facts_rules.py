@@ -111,7 +111,9 @@ def test_tini_comes_from_the_image_package_manager(tmp_path, base, install):
     path = write(tmp_path, {"Dockerfile": f'FROM {base}\nCMD ["sh", "-c", "npm start | tee /log"]\n'})["Dockerfile"]
     plan = fix_module.plan([path], fix_module.FixOptions(unsafe_fixes=True, select=["IN106"]))
     (state,) = plan.changed()
-    assert install in state.text and 'ENTRYPOINT ["tini", "-g", "--"]' in state.text
+    # node's own ENTRYPOINT (docker-entrypoint.sh, inherited) stays behind tini
+    entrypoint = ', "docker-entrypoint.sh"]' if base.startswith("node:") else "]"
+    assert install in state.text and 'ENTRYPOINT ["tini", "-g", "--"' + entrypoint in state.text
 
 
 def test_initify_init_only_where_python3_is_there(tmp_path):
@@ -164,3 +166,26 @@ def test_sbin_init_of_an_unknown_image_is_said_and_fixed_only_when_asked(tmp_pat
     assert found.fix is not None and not found.fix.safe
     (found,) = lint(tmp_path, {"Dockerfile": 'FROM example.invalid/base:1\nCMD ["/lib/systemd/systemd"]\n'}, select=["IN107"])
     assert "not known" not in found.message and found.fix.safe
+
+
+# --- a Dockerfile that sets no command inherits the base image's (here from the table) ----------
+
+def test_inherited_stopsignal_of_the_base_is_kept(tmp_path):
+    ubi_init = "registry.access.redhat.com/ubi9/ubi-init:latest"
+    assert lint(tmp_path, {"Dockerfile": f"FROM {ubi_init}\nRUN true\n"}, select=["IN107"]) == []
+    (found,) = lint(tmp_path, {"Dockerfile": f"FROM {ubi_init}\nSTOPSIGNAL SIGTERM\n"}, select=["IN107"])
+    assert found.line == 2 and "not known" not in found.message
+    (found,) = lint(tmp_path, {"Dockerfile": f"FROM {ubi_init}\nSTOPSIGNAL SIGTERM\n"}, select=["IN107"])
+    assert found.fix.edits[0].text == "STOPSIGNAL SIGRTMIN+3\n"
+
+
+def test_official_entrypoint_script_hands_over_to_the_cmd(tmp_path):
+    """nginx's /docker-entrypoint.sh ends in `exec "$@"`: nginx is PID 1 and gets the image's
+    STOPSIGNAL SIGQUIT; a STOPSIGNAL SIGTERM written in the Dockerfile is IN108's."""
+    assert lint(tmp_path, {"Dockerfile": "FROM nginx:1.27\nRUN true\n"}, select=["IN108", "IN106"]) == []
+    (found,) = lint(tmp_path, {"Dockerfile": "FROM nginx:1.27\nSTOPSIGNAL SIGTERM\n"}, select=["IN108", "IN106"])
+    assert (found.code, found.line) == ("IN108", 2)
+
+
+def test_unknown_base_without_command_is_silent(tmp_path):
+    assert lint(tmp_path, {"Dockerfile": "FROM example.invalid/base:1\nRUN true\n"}) == []

@@ -120,3 +120,111 @@ def test_unpaired_pod_of_a_local_image_is_judged_from_it(tmp_path, images):
 def test_off_does_not_read_the_store(tmp_path, images):
     image_facts.configure("off")
     assert image_facts.resolve(images["busybox"]).origin == "unknown"
+
+
+# --- a Dockerfile FROM a real image inherits its ENTRYPOINT, CMD and STOPSIGNAL ------------------
+
+INHERIT_IMAGE = "localhost/initify-test-inherit:1"
+
+
+def build_base(tmp_path, dockerfile):
+    """(Re)build INHERIT_IMAGE FROM the Debian base with `dockerfile`'s lines after FROM."""
+    context = tmp_path / "base-context"
+    context.mkdir(exist_ok=True)
+    (context / "Dockerfile").write_text(f"FROM {imagekit.BASE_IMAGE}\n{dockerfile}")
+    imagekit.build_image(context, INHERIT_IMAGE)
+    image_facts.configure("local")  # a new run: the image is read again
+
+
+@pytest.fixture
+def inherit_image(images):
+    yield INHERIT_IMAGE
+    imagekit.remove_image(INHERIT_IMAGE)
+
+
+def test_from_a_real_image_follows_what_it_sets(tmp_path, inherit_image):
+    """`FROM image` alone: the findings are those of the image's own config, and change with it."""
+    child = f"FROM {inherit_image}\n"
+    # 1. a shell-form CMD in the image: its config holds ["/bin/sh", "-c", ...]; the image's /bin/sh
+    #    is dash, which forks python3 and stays PID 1
+    build_base(tmp_path, "CMD python3 -m http.server\n")
+    assert image_facts.resolve(inherit_image).value("cmd") == ["/bin/sh", "-c", "python3 -m http.server"]
+    (found,) = lint_dockerfile(tmp_path, child, ["IN101", "IN104", "IN106", "IN107"])
+    assert (found.code, found.line, found.severity) == ("IN104", 1, "warning")
+    assert f"inherited from the base image (local image {inherit_image}: config Cmd)" in found.message
+    assert found.fix is None  # the FROM line is never rewritten
+    # 2. the image now runs /sbin/init (systemd on Debian) without STOPSIGNAL: IN107, fixed by a new line
+    build_base(tmp_path, 'CMD ["/sbin/init"]\n')
+    (found,) = lint_dockerfile(tmp_path, child, ["IN101", "IN104", "IN106", "IN107"])
+    assert (found.code, found.line) == ("IN107", 1) and "no STOPSIGNAL" in found.message
+    assert "config Cmd" in found.message and "not known" not in found.message
+    from initify.commands import fix as fix_module
+
+    plan = fix_module.plan([str(tmp_path / "Dockerfile")], fix_module.FixOptions(select=["IN107"]))
+    (state,) = plan.changed()
+    assert state.text == child + "STOPSIGNAL SIGRTMIN+3\n"
+    # 3. the image sets STOPSIGNAL SIGRTMIN+3 itself: nothing to say
+    build_base(tmp_path, 'CMD ["/sbin/init"]\nSTOPSIGNAL SIGRTMIN+3\n')
+    assert lint_dockerfile(tmp_path, child, ["IN101", "IN104", "IN106", "IN107"]) == []
+    # 4. ... but a STOPSIGNAL SIGQUIT set by the image is what the child has: IN107 says where it comes from
+    build_base(tmp_path, 'CMD ["/sbin/init"]\nSTOPSIGNAL SIGQUIT\n')
+    (found,) = lint_dockerfile(tmp_path, child, ["IN107"])
+    assert "STOPSIGNAL is SIGQUIT" in found.message and "config StopSignal" in found.message
+    plan = fix_module.plan([str(tmp_path / "Dockerfile")], fix_module.FixOptions(select=["IN107"]))
+    assert plan.changed()[0].text == child + "STOPSIGNAL SIGRTMIN+3\n"
+
+
+def test_from_a_real_image_its_entrypoint_takes_the_cmd(tmp_path, images):
+    """The bash image's ENTRYPOINT ["/usr/local/bin/start"] receives the child's CMD: a shell in
+    that CMD is not PID 1, so nothing is said about it; the image's STOPSIGNAL SIGQUIT is kept."""
+    text = f'FROM {images["bash"]}\nCMD ["sh", "-c", "python3 app.py | tee /log"]\n'
+    assert lint_dockerfile(tmp_path, text, ["IN104", "IN106"]) == []
+    text = f'FROM {images["dash"]}\nCMD ["sh", "-c", "python3 app.py | tee /log"]\n'
+    assert [f.code for f in lint_dockerfile(tmp_path, text, ["IN104", "IN106"])] == ["IN104", "IN106"]
+    from initify.commands import manifest as manifest_command
+    from initify.dockerfile import facts as facts_module
+    from initify import dockerfile as dockerfile_module  # noqa: F401
+
+    from initify.dockerfile import parser
+
+    facts = facts_module.analyse_image(parser.parse(f"FROM {images['bash']}\n", str(tmp_path / "Dockerfile")))
+    assert facts.pid1_argv == ["/usr/local/bin/start", "serve"]
+    assert manifest_command.stop_signal(facts) == ("SIGQUIT", f"The base image {images['bash']} sets STOPSIGNAL SIGQUIT")
+
+
+# --- compose services judged from their real image ---------------------------------------------
+
+def lint_compose(tmp_path, text, select=None):
+    paths = write(tmp_path, {"compose.yaml": text})
+    return run([paths["compose.yaml"]], select=select).findings
+
+
+def test_compose_command_follows_the_real_image_entrypoint(tmp_path, images):
+    """The same `command:` is PID 1 on the BusyBox image (no ENTRYPOINT) and an argument of the
+    bash image's ENTRYPOINT: IN301 only for the first."""
+    service = 'services:\n  app:\n    image: {}\n    command: ["sh", "-c", "sleep 1; python3 app.py | tee /log"]\n'
+    found = lint_compose(tmp_path, service.format(images["busybox"]), ["IN301"])
+    assert [f.code for f in found] == ["IN301"]
+    assert lint_compose(tmp_path, service.format(images["bash"]), ["IN301"]) == []
+
+
+def test_compose_service_without_command_runs_the_image_config(tmp_path, inherit_image):
+    text = f"services:\n  app:\n    image: {inherit_image}\n"
+    build_base(tmp_path, 'CMD ["/sbin/init"]\n')  # systemd (Debian), no STOPSIGNAL
+    (found,) = lint_compose(tmp_path, text, ["IN303"])
+    assert "the image sets no STOPSIGNAL" in found.message and "not known" not in found.message
+    assert found.fix is not None and found.fix.safe
+    build_base(tmp_path, 'CMD ["/sbin/init"]\nSTOPSIGNAL SIGRTMIN+3\n')
+    assert lint_compose(tmp_path, text, ["IN303"]) == []
+
+
+# --- /sbin/init that is BusyBox init: no systemd rule fires ------------------------------------
+
+def test_busybox_init_of_a_real_image_is_not_systemd_in_pods_and_compose(tmp_path, images):
+    pod = workload("Pod", f'containers:\n- name: app\n  image: {images["busybox"]}\n  command: ["/sbin/init"]\n')
+    assert [f for f in run([write(tmp_path, {"pod.yaml": pod})["pod.yaml"]]).findings
+            if f.code in ("IN201", "IN205")] == []
+    service = f'services:\n  app:\n    image: {images["busybox"]}\n    command: ["/sbin/init"]\n'
+    assert lint_compose(tmp_path, service, ["IN303", "IN302"]) == []
+    # the same without a command: the image's CMD ["sh"] is PID 1, nothing systemd about it
+    assert lint_compose(tmp_path, f"services:\n  app:\n    image: {images['busybox']}\n", ["IN303"]) == []

@@ -277,7 +277,8 @@ containers:
     ("busybox:1.36", ["IN204"]),  # no ENTRYPOINT: args are the command
     ("alpine:3.20", ["IN204"]),
     ("registry.example.com/tools:2", []),  # unknown image: its ENTRYPOINT may take the args
-    ("node:22-slim", []),  # has an ENTRYPOINT (docker-entrypoint.sh)
+    # its ENTRYPOINT docker-entrypoint.sh ends in `exec "$@"` (knowledge table): the shell takes its PID
+    ("node:22-slim", ["IN204"]),
 ])
 def test_args_only_containers_run_args_when_the_image_has_no_entrypoint(tmp_path, image, expected):
     text = workload("Pod", ARGS_ONLY.format(image=image))

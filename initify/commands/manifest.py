@@ -78,9 +78,13 @@ def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str]:
     if is_systemd(pid1):
         return "SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it re-executes itself, daemon-reexec)"
     if facts.stopsignal is not None and facts.stopsignal.name:
+        if facts.stopsignal.inherited:
+            return facts.stopsignal.name, f"The base image {facts.base_image} sets STOPSIGNAL {facts.stopsignal.name}"
         return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
     known = knowledge.load()
-    inherited = known.image_stop_signal(facts.base_image)
+    info = facts.base_info
+    known_here = info is not None and info.known("stopsignal")  # type: ignore[attr-defined]
+    inherited = None if known_here else known.image_stop_signal(facts.base_image)
     if inherited is not None:
         return inherited, f"The base image {facts.base_image} sets STOPSIGNAL {inherited}"
     if pid1 is not None and pid1.kind == "program" and pid1.argv:

@@ -32,25 +32,31 @@ MALFORMED = "malformed"
 class Command(Record):
     """One CMD or ENTRYPOINT instruction, classified the way BuildKit reads it."""
 
-    __slots__ = ("instruction", "form", "argv", "text", "error")
+    __slots__ = ("instruction", "form", "argv", "text", "error", "inherited")
 
     def __init__(self, instruction: Instruction, form: str, argv: List[str], text: str,
-                 error: Optional[str] = None) -> None:
+                 error: Optional[str] = None, inherited: Optional[str] = None) -> None:
         self.instruction = instruction
         self.form = form  # EXEC, SHELL or MALFORMED (looks like JSON, is not: Docker runs it as shell form)
         self.argv = argv  # what the runtime executes: the JSON list, or SHELL prefix + [text]
         self.text = text  # the instruction's value as written (continuations joined)
         self.error = error  # why a MALFORMED value is not a JSON string array
+        # Set when no line of the Dockerfile wrote it: it comes from the external base image's
+        # config, and this says where that was read ("local image x: config Cmd"); `instruction`
+        # is then the FROM line that brings it in (a place to report, never to rewrite).
+        self.inherited = inherited
 
 
 class StopSignal(Record):
-    __slots__ = ("instruction", "raw", "name", "unresolved")
+    __slots__ = ("instruction", "raw", "name", "unresolved", "inherited")
 
-    def __init__(self, instruction: Instruction, raw: str, name: Optional[str], unresolved: bool = False) -> None:
+    def __init__(self, instruction: Instruction, raw: str, name: Optional[str], unresolved: bool = False,
+                 inherited: Optional[str] = None) -> None:
         self.instruction = instruction
         self.raw = raw
         self.name = name  # canonical SIG-prefixed name, None when unknown or not a signal
         self.unresolved = unresolved  # uses a build variable we could not resolve
+        self.inherited = inherited  # where the base image's StopSignal was read (see Command.inherited)
 
 
 class Stage(Record):
@@ -93,7 +99,9 @@ class Step(Record):
                  init: Optional[knowledge.Init] = None, script: Optional[str] = None,
                  context_script: Optional[ContextScript] = None, analysis: object = None,
                  from_exec_form: bool = True) -> None:
-        self.kind = kind  # "init", "shell", "script", "launcher", "program"
+        # "init", "shell", "script", "launcher", "program", "unknown"; "passthrough": the base
+        # image's start script that execs its arguments (never PID 1 for long)
+        self.kind = kind
         self.argv = argv
         self.origin = origin  # the CMD/ENTRYPOINT that put it there
         self.pid1 = pid1  # this process ends up as PID 1
@@ -331,20 +339,46 @@ def _shell_instruction(instruction: Instruction) -> Optional[List[str]]:
     return None
 
 
-def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Instruction]) -> _Config:
+def _stage_config(stage: Stage, build_args: Dict[str, str], overridden: List[Instruction],
+                  base: object = None) -> _Config:
     """The configuration `stage` ends with, its parents applied first. A loop, not recursion:
-    a thousand chained stages are a valid Dockerfile."""
+    a thousand chained stages are a valid Dockerfile. `base` (initify.image.facts.ImageInfo) is
+    the external image the first stage is built FROM: its config is where the stages start."""
     chain = [stage]
     while chain[-1].parent is not None:
         chain.append(chain[-1].parent)  # type: ignore[arg-type]
     chain.reverse()
     config = _Config(chain[0])
+    _inherit(config, chain[0].from_instruction, base)
     for position, current in enumerate(chain):
         if position:
             config.chain.append(current)
         _apply_stage(current, config, build_args, overridden)
     config.cmd_dropped = config.entrypoint is not None and config.entrypoint.form != EXEC and config.cmd is not None
     return config
+
+
+def _inherit(config: _Config, from_instruction: Instruction, base: object) -> None:
+    """Start from the ENTRYPOINT, CMD and STOPSIGNAL the base image's config sets, as a build
+    does: the real image's config when it was read, else the knowledge table's, else nothing
+    (unknown: the ENTRYPOINT stays "may be set by the base", nothing else is guessed). An image
+    config holds argv lists only: a shell-form CMD of the base is there as ["/bin/sh", "-c", ...]."""
+    if base is None:
+        return
+    entrypoint, cmd, stopsignal = (base.get(name) for name in ("entrypoint", "cmd", "stopsignal"))  # type: ignore[attr-defined]
+    if entrypoint is not None and isinstance(entrypoint.value, list):
+        config.unknown_entrypoint = False
+        if entrypoint.value:
+            config.entrypoint = _inherited_command(from_instruction, entrypoint.value, entrypoint.source)
+    if cmd is not None and isinstance(cmd.value, list) and cmd.value:
+        config.cmd = _inherited_command(from_instruction, cmd.value, cmd.source)
+    if stopsignal is not None and isinstance(stopsignal.value, str) and stopsignal.value:
+        raw = stopsignal.value
+        config.stopsignal = StopSignal(from_instruction, raw, signals.normalise(raw), False, stopsignal.source)
+
+
+def _inherited_command(from_instruction: Instruction, argv: List[str], source: str) -> Command:
+    return Command(from_instruction, EXEC, [str(word) for word in argv], json.dumps(argv), inherited=source)
 
 
 def _apply_stage(stage: Stage, config: _Config, build_args: Dict[str, str], overridden: List[Instruction]) -> None:
@@ -723,6 +757,17 @@ def init_child_argv(init: knowledge.Init, args: List[str]) -> List[str]:
     return args[index:]
 
 
+def inherited_note(facts: Optional[ImageFacts], instruction: Optional[Instruction], stopsignal: bool = False) -> str:
+    """`; inherited from the base image (local image x:1: config Cmd)` for a finding reported on
+    the FROM line that brings in the base image's ENTRYPOINT/CMD (or, with `stopsignal`, its
+    STOPSIGNAL); empty when a line of the Dockerfile set it."""
+    if facts is None or instruction is None:
+        return ""
+    values = (facts.stopsignal,) if stopsignal else (facts.entrypoint, facts.cmd)
+    sources = [v.inherited for v in values if v is not None and v.inherited and v.instruction is instruction]
+    return "; inherited from the base image (" + "; ".join(sources) + ")" if sources else ""
+
+
 def also_init(facts: Optional[ImageFacts], step: Step) -> str:
     """The advice, for a finding about a shell that does not exec, that an init is needed as
     well once it does: the shell starts background jobs (nobody reaps or stops them after the
@@ -883,6 +928,20 @@ def _stays(step: Step) -> bool:
     return not getattr(step.analysis, "ends_with_exec", False)
 
 
+def _continue_behind(steps: List[Step], analysis, positional: List[str], origin: Optional[Instruction], pid1: bool,
+                     from_exec_form: bool, env: Optional[Dict[str, str]],
+                     behind_from: Optional[int]) -> Tuple[Optional[List[str]], bool, Optional[int]]:
+    """After a `sh -c` or script step: (the argv the chain goes on with, None to end it; whether
+    that is PID 1; the index from which steps run behind a shell that stays). One helper for both
+    kinds of shell step, so they cannot drift apart."""
+    next_argv, next_pid1 = _after_shell(steps, analysis, positional, origin, pid1, from_exec_form, env)
+    if next_argv is None:
+        return None, pid1, behind_from
+    if _stays(steps[-1]) and behind_from is None:
+        behind_from = len(steps)
+    return next_argv, next_pid1, behind_from
+
+
 def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[Instruction], from_exec_form: bool,
                 image: object = None) -> List[Step]:
     """The launch chain of `argv`. `image` (initify.image.facts.ImageInfo) says which shell /bin/sh
@@ -945,12 +1004,10 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
                     steps[-1].pid1 = False
                     argv = tail
                     continue
-            next_argv, next_pid1 = _after_shell(steps, analysis, positional, origin, pid1, from_exec_form, env)
+            next_argv, pid1, behind_from = _continue_behind(steps, analysis, positional, origin, pid1, from_exec_form,
+                                                            env, behind_from)
             if next_argv is None:
                 break
-            if _stays(steps[-1]):
-                behind_from = len(steps) if behind_from is None else behind_from
-            pid1 = next_pid1
             argv = next_argv
             continue
         script = find_context_script(facts, program)
@@ -959,14 +1016,20 @@ def build_chain(facts: Optional[ImageFacts], argv: List[str], origin: Optional[I
             if script.analysis is None:
                 script.analysis = analysis
             steps.append(Step("script", argv, origin, pid1, context_script=script, analysis=analysis, from_exec_form=from_exec_form))
-            next_argv, next_pid1 = _after_shell(steps, analysis, argv[1:], origin, pid1, from_exec_form,
-                                                 facts.env if facts is not None else None)
+            next_argv, pid1, behind_from = _continue_behind(steps, analysis, argv[1:], origin, pid1, from_exec_form,
+                                                            facts.env if facts is not None else None, behind_from)
             if next_argv is None:
                 break
-            if _stays(steps[-1]):
-                behind_from = len(steps) if behind_from is None else behind_from
-            pid1 = next_pid1
             argv = next_argv
+            continue
+        if len(argv) > 1 and image_facts.passes_on_args(program, image) is not None:  # type: ignore[arg-type]
+            # the base image's start script (docker-entrypoint.sh) ends in `exec "$@"`: what it
+            # is given takes its PID
+            steps.append(Step("passthrough", argv[:1], origin, False, from_exec_form=from_exec_form))
+            argv = argv[1:]
+            cmd = facts.cmd if facts is not None else None
+            if cmd is not None and argv == cmd.argv and facts.entrypoint is not None and origin is facts.entrypoint.instruction:  # type: ignore[union-attr]
+                origin, from_exec_form = cmd.instruction, cmd.form == EXEC  # the CMD line says what it runs
             continue
         kind = "launcher" if kb.is_launcher(program) else "program"
         steps.append(Step(kind, argv, origin, pid1, from_exec_form=from_exec_form))
@@ -998,14 +1061,18 @@ def analyse_image(
     if context_dir is None and dockerfile.path and os.path.exists(dockerfile.path):
         context_dir = os.path.dirname(os.path.abspath(dockerfile.path))
     overridden: List[Instruction] = []
-    config = _stage_config(final, dict(build_args or {}), overridden)
+    base = _lineage(final)[0].base
+    base_info = None
+    if not is_windows_image(base):
+        from initify.image import facts as image_facts
+
+        base_info = image_facts.resolve(base)
+    config = _stage_config(final, dict(build_args or {}), overridden, base_info)
     shipped = [i for i in overridden if any(i in s.instructions for s in [final])]
     facts = ImageFacts(dockerfile, stages, final, context_dir, config, shipped)
     facts.planned_files = planned_files if planned_files is not None else {}  # a live view in fix: not copied
     if not facts.windows:
-        from initify.image import facts as image_facts
-
-        facts.base_info = image_facts.resolve(facts.base_image)
+        facts.base_info = base_info
     facts.build_args = dict(build_args or {})
     for instruction in final.instructions:
         if instruction.keyword == "ONBUILD" and instruction.onbuild is not None:

@@ -46,7 +46,12 @@ def _inner_comments(instruction: Instruction) -> str:
 
 
 def replace_value(path: str, instruction: Instruction, value: str, prefix_pattern: "re.Pattern[str]" = _COMMAND_PREFIX) -> Optional[Edit]:
-    """Replace an instruction's value, keeping indentation, keyword (case) and line ending."""
+    """Replace an instruction's value, keeping indentation, keyword (case) and line ending.
+
+    None for a FROM line: a CMD, ENTRYPOINT or STOPSIGNAL inherited from the base image is
+    reported there (Command.inherited), but the line that brings it in is never rewritten."""
+    if instruction.keyword == "FROM":
+        return None
     if instruction.heredocs:
         return None
     match = prefix_pattern.match(_first_line(instruction.raw))
@@ -231,7 +236,7 @@ def _above_attached_comments(facts: ImageFacts, anchor: Instruction) -> int:
 def stopsignal_fix(path: str, facts: ImageFacts, signal: str, note: str) -> Optional[Fix]:
     """Replace the effective STOPSIGNAL's value, or insert `STOPSIGNAL signal`."""
     current = facts.stopsignal
-    if current is not None:
+    if current is not None and current.inherited is None:  # an inherited one is overridden by a new line
         edit = replace_value(path, current.instruction, signal, _STOPSIGNAL_PREFIX)
         return Fix((edit,), True, note) if edit else None
     anchor, before = _insertion_point(facts)

@@ -23,6 +23,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from initify.record import Record
 
 MODES = ("off", "local", "registry")
+CONFIG_FACTS = ("entrypoint", "cmd", "stopsignal")  # from the image's config: never filled in from the table
 LOCAL = "local"
 REGISTRY = "registry"
 TABLE = "table"
@@ -121,9 +122,24 @@ def merge_real(info: ImageInfo, os_id: Optional[str]) -> ImageInfo:
     if table is None and os_id in OS_RELEASE_IMAGES:
         table = table_facts(OS_RELEASE_IMAGES[os_id])  # type: ignore[index]
     for name, fact in (table or {}).items():
-        if name not in info.facts and name not in ("entrypoint", "cmd", "stopsignal"):
+        if name not in info.facts and name not in CONFIG_FACTS:
             info.facts[name] = fact
+    execs = info.facts.get("entrypoint_execs_args")
+    if execs is not None and (table or {}).get("entrypoint", Fact(None, "")).value != info.value("entrypoint"):
+        del info.facts["entrypoint_execs_args"]  # the table's start script is not this image's ENTRYPOINT
     return info
+
+
+def passes_on_args(program: str, image: Optional[ImageInfo]) -> Optional[Fact]:
+    """Whether `program` is `image`'s own ENTRYPOINT start script and execs its arguments (the
+    official images' docker-entrypoint.sh end in `exec "$@"`): the fact, None when not known."""
+    if image is None:
+        return None
+    fact = image.get("entrypoint_execs_args")
+    entrypoint = image.value("entrypoint")
+    if fact is None or fact.value is not True or not isinstance(entrypoint, list) or entrypoint[:1] != [program]:
+        return None
+    return fact
 
 
 def _real_info(reference: str, origin: str, found: Dict[str, Tuple[object, str]], os_id: Optional[str],

@@ -56,7 +56,8 @@ class Base(NamedTuple):
     package_manager: Optional[str]
 
 
-IMAGE_FACTS = ("sh", "init", "package_manager", "kill", "python3", "tini", "dumb_init", "entrypoint", "cmd", "stopsignal")
+IMAGE_FACTS = ("sh", "init", "package_manager", "kill", "python3", "tini", "dumb_init", "entrypoint", "cmd", "stopsignal",
+               "entrypoint_execs_args")
 
 
 class ImageEntry(NamedTuple):

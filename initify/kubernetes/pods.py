@@ -80,6 +80,18 @@ def is_systemd(step: Optional[Step]) -> bool:
     return step is not None and step.kind == "init" and step.init is not None and step.init.key == "systemd"
 
 
+def systemd_assumed(step: Optional[Step]) -> bool:
+    """systemd is taken for this step only because `/sbin/init` (or `/usr/sbin/init`) is systemd on
+    most distributions: what it is in the image is not known (BusyBox init on Alpine, openrc...)."""
+    return is_systemd(step) and getattr(step, "init_fact", None) is None
+
+
+def assumed_clause(step: Step, image: str) -> str:
+    """The one clause a systemd finding adds when systemd is only assumed (see systemd_assumed)."""
+    where = f"in {image}" if image else "in this image"
+    return f"taking {step.argv[0]} to be systemd: what it is {where} is not known"
+
+
 def is_multi_service(step: Optional[Step]) -> bool:
     """An init that starts services from its own configuration (systemd, supervisord, runit)."""
     return step is not None and step.kind == "init" and step.init is not None and not step.init.supervises_argv
@@ -298,6 +310,16 @@ class ContainerFacts(Record):
     @property
     def systemd(self) -> bool:
         return is_systemd(self.pid1)
+
+    @property
+    def systemd_assumed(self) -> bool:
+        """PID 1 is `/sbin/init` of an image whose init is not known (see systemd_assumed())."""
+        return systemd_assumed(self.pid1)
+
+    @property
+    def image_reference(self) -> str:
+        """The image the container runs: the paired Dockerfile's base, else `image:`."""
+        return self.image.base_image if self.image is not None else (self.container.image or "")
 
     @property
     def manifest_line(self) -> int:

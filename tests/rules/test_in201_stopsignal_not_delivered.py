@@ -88,9 +88,32 @@ def test_lifecycle_stop_signal_that_overrides_the_image(tmp_path):
 
 
 def test_systemd_from_command_without_paired_image(tmp_path):
+    """/usr/sbin/init of an image nothing is known of: systemd on most distributions, BusyBox
+    init on Alpine. The finding says it assumes systemd, at warning, and fixes only when asked."""
     text = workload("Pod", PLAIN + '  command: ["/usr/sbin/init"]\n')
     found, result = lint(tmp_path, None, text)
+    assert found == [("IN201", line_of(text, "- name: app"), "warning")]
+    message = result.findings[0].message
+    assert "(taking /usr/sbin/init to be systemd: what it is in registry.example.com/app:1 is not known)" in message
+    assert result.findings[0].fix is not None and not result.findings[0].fix.safe
+
+
+def test_systemd_known_from_the_table_is_an_error(tmp_path):
+    text = workload("Pod", PLAIN.replace("registry.example.com/app:1", "fedora:41") + '  command: ["/sbin/init"]\n')
+    found, result = lint(tmp_path, None, text)
     assert found == [("IN201", line_of(text, "- name: app"), "error")]
+    assert "not known" not in result.findings[0].message
+
+
+def test_explicit_systemd_path_needs_no_image_facts(tmp_path):
+    text = workload("Pod", PLAIN + '  command: ["/lib/systemd/systemd"]\n')
+    found, result = lint(tmp_path, None, text)
+    assert found == [("IN201", line_of(text, "- name: app"), "error")] and "not known" not in result.findings[0].message
+
+
+def test_busybox_init_from_the_table_is_not_systemd(tmp_path):
+    text = workload("Pod", PLAIN.replace("registry.example.com/app:1", "alpine:3.20") + '  command: ["/sbin/init"]\n')
+    assert lint(tmp_path, None, text)[0] == []
 
 
 def test_distroless_base_has_no_kill(tmp_path):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from manifest_helpers import line_of, lint_files  # noqa: E402
+from manifest_helpers import line_of, lint_files, run, write  # noqa: E402
 
 SYSTEMD = 'services:\n  app:\n    image: x:1\n    command: ["/sbin/init"]\n'
 
@@ -37,3 +37,29 @@ def test_image_stopsignal_from_build(tmp_path, stopsignal, expected):
 def test_not_systemd(tmp_path):
     text = 'services:\n  app:\n    image: x:1\n    command: ["nginx"]\n'
     assert lint_files(tmp_path, {"compose.yaml": text}, prefix="IN303") == []
+
+
+def _findings(tmp_path, text):
+    return [f for f in run([write(tmp_path, {"compose.yaml": text})["compose.yaml"]]).findings if f.code == "IN303"]
+
+
+def test_unknown_init_is_said_and_fixed_only_when_asked(tmp_path):
+    (found,) = _findings(tmp_path, SYSTEMD)
+    assert "(taking /sbin/init to be systemd: what it is in x:1 is not known)" in found.message
+    assert found.fix is not None and not found.fix.safe
+
+
+def test_systemd_from_the_table_keeps_the_finding(tmp_path):
+    (found,) = _findings(tmp_path, SYSTEMD.replace("x:1", "fedora:41"))
+    assert "not known" not in found.message and found.fix.safe
+    assert "the image sets no STOPSIGNAL" in found.message  # fedora's config sets none (knowledge table)
+
+
+def test_busybox_init_from_the_table_is_not_systemd(tmp_path):
+    assert _findings(tmp_path, SYSTEMD.replace("x:1", "alpine:3.20")) == []
+
+
+def test_image_without_command_runs_its_config(tmp_path):
+    """No `command:`: the image's own CMD is PID 1 (ubi-init: /sbin/init with STOPSIGNAL SIGRTMIN+3)."""
+    assert _findings(tmp_path, "services:\n  app:\n    image: registry.access.redhat.com/ubi9/ubi-init:latest\n") == []
+    assert _findings(tmp_path, "services:\n  app:\n    image: fedora:41\n") == []  # CMD bash

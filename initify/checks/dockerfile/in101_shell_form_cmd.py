@@ -45,13 +45,18 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if cmd is None or cmd.form != SHELL or facts.cmd_dropped:
         return
     shell = " ".join(facts.shell)
-    if facts.entrypoint is not None and facts.entrypoint.argv:  # `ENTRYPOINT []` resets it: the shell is PID 1
-        where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `{shell} ...` as its arguments"
+    # the base image's start script that execs its arguments (docker-entrypoint.sh): the shell takes its PID
+    through = facts.chain[0] if facts.chain and facts.chain[0].kind == "passthrough" else None
+    direct = facts.entrypoint is None or through is not None
+    if not direct:  # `ENTRYPOINT []` resets it: the shell is PID 1
+        where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `{shell} ...` as its arguments"  # type: ignore[union-attr]
     else:
         where = f"{shell} runs as PID 1; it installs no SIGTERM handler and forwards no signal"
+        if through is not None:
+            where = f"the base image's ENTRYPOINT {through.argv[0]} execs it, so " + where
     inherited = "" if cmd.instruction in facts.final.instructions else " (inherited from an earlier stage)"
     step = next((s for s in facts.chain if s.kind == "shell" and s.argv == cmd.argv), None)
-    if facts.entrypoint is None and step is not None and step.implicit_exec:
+    if direct and step is not None and step.implicit_exec:
         index = facts.chain.index(step)
         runs = " ".join(facts.chain[index + 1].argv) if index + 1 < len(facts.chain) else step.script.strip()
         found = hit(
@@ -63,7 +68,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         found.severity = "info"
         yield found
         return
-    if facts.entrypoint is None and step is not None and unknown_shell(step):
+    if direct and step is not None and unknown_shell(step):
         where += f"; {UNKNOWN_SHELL_CLAUSE}"
     if cmd.text.startswith("exec "):
         message = (

@@ -6,7 +6,7 @@ from initify.dockerfile import rewrite
 from initify.dockerfile import shell as shell_module
 from initify.engine import Fix, Hit, hit
 from initify.dockerfile.shell import stops_on_term
-from initify.dockerfile.facts import EXEC, ImageFacts, also_init
+from initify.dockerfile.facts import EXEC, ImageFacts, also_init, inherited_note
 from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
 
 CODE = "IN104"
@@ -51,7 +51,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
                 fix=fix,
                 message=f"`{shell} -c` wrapper does not write `exec`, but {shell_says(step)}: "
                         f"`{analysis.last_command.strip()}` takes the shell's PID and gets the stop signal; "
-                        f"`exec` says so exactly on any shell; {advice}",
+                        f"`exec` says so exactly on any shell; {advice}{inherited_note(facts, instruction)}",
             )
             found.severity = "info"
             yield found
@@ -62,5 +62,6 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             fix=fix,
             message=
             f"`{shell} -c` wrapper does not exec its last command: the shell {where}{unknown}, ignores SIGTERM "
-            f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}{also_init(facts, step)}",
+            f"(dash forks instead of exec-ing) and the app never gets the stop signal; {advice}{also_init(facts, step)}"
+            f"{inherited_note(facts, instruction)}",
         )

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from initify.dockerfile import shell as shell_module
 from initify.engine import Edit, Fix, Hit, hit
-from initify.dockerfile.facts import ImageFacts, also_init
+from initify.dockerfile.facts import ImageFacts, also_init, inherited_note
 from initify.dockerfile.shell import SHELL_BUILTINS, stops_on_term
 
 CODE = "IN105"
@@ -64,5 +64,6 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             fix=fix,
             message=
             f"{script.image_path} (from {where}) runs {position} and its last command `{last or '?'}` is not "
-            f"exec'd: the shell stays the parent and the app never receives SIGTERM{trap}; {advice}{also_init(facts, step)}",
+            f"exec'd: the shell stays the parent and the app never receives SIGTERM{trap}; {advice}{also_init(facts, step)}"
+            f"{inherited_note(facts, step.origin)}",
         )

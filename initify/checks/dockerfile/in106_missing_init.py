@@ -5,7 +5,7 @@ from typing import Iterator
 from initify.dockerfile import rewrite
 from initify.knowledge import signals
 from initify.engine import Hit, hit
-from initify.dockerfile.facts import MALFORMED, ImageFacts, pid1_after_fixes
+from initify.dockerfile.facts import MALFORMED, ImageFacts, inherited_note, pid1_after_fixes
 from initify.dockerfile.shell import stops_on_term
 
 CODE = "IN106"
@@ -32,6 +32,10 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         return
     if facts.init_in_front:
         return
+    if pid1.kind == "shell" and pid1.script is None and inherited_note(facts, pid1.origin):
+        # the base image's default interactive shell (alpine's ["/bin/sh"]), and this Dockerfile
+        # sets no command: a base or tool image, given its command at run time (rules/IN106.md)
+        return
     after = pid1_after_fixes(facts.chain)
     if after is not pid1 and after is not None and after.kind not in ("shell", "script"):
         # IN101-IN105 report the shell in front, and their fix makes the program PID 1; their
@@ -55,4 +59,4 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         message = (f"PID 1 is {_WHAT[pid1.kind]} ({program}): the kernel drops SIGTERM to a PID 1 without a handler "
                    f"and nothing reaps orphaned children; put an init in front (initify-init, tini, dumb-init) "
                    f"or exec the app directly{hint}")
-    yield hit(pid1.origin, message, fix=fix)
+    yield hit(pid1.origin, message + inherited_note(facts, pid1.origin), fix=fix)

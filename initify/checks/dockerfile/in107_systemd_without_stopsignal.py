@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.dockerfile import rewrite
 from initify.engine import Hit, hit
-from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts, inherited_note
 
 CODE = "IN107"
 NAME = "systemd-without-stopsignal"
@@ -37,13 +37,13 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             pid1.origin,
             "PID 1 is systemd but the image has no STOPSIGNAL: the runtime sends SIGTERM, systemd "
             "re-executes itself instead of halting and is SIGKILLed after the grace period; "
-            f"add `STOPSIGNAL SIGRTMIN+3`{unknown}",
+            f"add `STOPSIGNAL SIGRTMIN+3`{unknown}{inherited_note(facts, pid1.origin)}",
             fix=fix,
         )
     else:
         yield hit(
             signal.instruction,
             f"PID 1 is systemd but STOPSIGNAL is {signal.raw}: systemd halts only on SIGRTMIN+3; "
-            f"write `STOPSIGNAL SIGRTMIN+3`{unknown}",
+            f"write `STOPSIGNAL SIGRTMIN+3`{unknown}{inherited_note(facts, signal.instruction, stopsignal=True)}",
             fix=fix,
         )

@@ -36,7 +36,11 @@ def _rewritten(init_step: Optional[Step], signal: str) -> str:
 
 
 def inherited_stop_signal(facts: ImageFacts) -> Optional[str]:
-    """The STOPSIGNAL the external base image is known to set (None when unknown or none)."""
+    """The STOPSIGNAL of the older official-images list, for a base whose image facts do not say
+    (the image facts, real or from the table, are already in `facts.stopsignal`)."""
+    info = facts.base_info
+    if info is not None and info.known("stopsignal"):  # type: ignore[attr-defined]
+        return None
     return knowledge.load().image_stop_signal(facts.base_image)
 
 
@@ -59,15 +63,18 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     if not reachable or (facts.stopsignal is not None and facts.stopsignal.unresolved):
         return
     sent = facts.delivered_signal
-    got = f"STOPSIGNAL {facts.stopsignal.raw}" if facts.stopsignal is not None else "no STOPSIGNAL (SIGTERM)"
-    inherited = inherited_stop_signal(facts) if facts.stopsignal is None else None
+    stopsignal = facts.stopsignal
+    got = f"STOPSIGNAL {stopsignal.raw}" if stopsignal is not None else "no STOPSIGNAL (SIGTERM)"
+    if stopsignal is not None and stopsignal.inherited:
+        got = f"STOPSIGNAL {stopsignal.raw} from its base image {facts.base_image} ({stopsignal.inherited})"
+    inherited = inherited_stop_signal(facts) if stopsignal is None else None
     if inherited is not None:
         sent = inherited
         got = f"STOPSIGNAL {inherited} from its base image {facts.base_image}"
     delivered = _rewritten(pid1 if pid1 is not None and pid1.kind == "init" else None, sent)
     if delivered == daemon.stop_signal:
         return
-    where = facts.stopsignal.instruction if facts.stopsignal is not None else main.origin
+    where = stopsignal.instruction if stopsignal is not None and not stopsignal.inherited else main.origin
     fix = None
     if delivered == sent:  # an init's --rewrite would turn the new signal into something else
         fix = rewrite.stopsignal_fix(facts.dockerfile.path, facts, daemon.stop_signal, f"STOPSIGNAL {daemon.stop_signal} for {daemon.key}")

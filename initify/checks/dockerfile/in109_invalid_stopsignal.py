@@ -5,7 +5,7 @@ from typing import Iterator, Optional
 from initify.knowledge import loader as knowledge
 from initify.dockerfile import rewrite
 from initify.engine import Fix, Hit, hit
-from initify.dockerfile.facts import ImageFacts
+from initify.dockerfile.facts import ImageFacts, inherited_note
 from initify.knowledge.signals import UNCATCHABLE
 
 CODE = "IN109"
@@ -27,14 +27,14 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
         yield hit(
             signal.instruction,
             f"STOPSIGNAL {signal.raw} is not a Linux signal: the runtime refuses to stop the container "
-            f"or falls back to SIGTERM (CRI-O); write a SIG-prefixed name such as SIGTERM",
+            f"or falls back to SIGTERM (CRI-O); write a SIG-prefixed name such as SIGTERM{inherited_note(facts, signal.instruction, stopsignal=True)}",
             fix=fix,
         )
     elif signal.name in UNCATCHABLE:
         yield hit(
             signal.instruction,
             f"STOPSIGNAL {signal.raw} cannot be caught: the app gets no chance to shut down cleanly; "
-            f"use the signal it handles (usually SIGTERM)",
+            f"use the signal it handles (usually SIGTERM){inherited_note(facts, signal.instruction, stopsignal=True)}",
             fix=fix,
         )
 

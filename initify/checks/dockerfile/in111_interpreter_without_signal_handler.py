@@ -5,7 +5,7 @@ import posixpath
 from typing import Iterator
 
 from initify.dockerfile import rewrite
-from initify.dockerfile.facts import ImageFacts, pid1_after_fixes
+from initify.dockerfile.facts import ImageFacts, inherited_note, pid1_after_fixes
 from initify.engine import Hit, hit
 from initify.knowledge import loader as knowledge
 
@@ -54,11 +54,12 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     where = found.entry
     if found.script is not None and found.script.source and not found.script.source.startswith("<<"):
         where = f"{found.entry} (from {posixpath.normpath(found.script.source)})"
+    where_reported = facts.pid1.origin if facts.pid1 is not None and facts.pid1.origin is not None else pid1.origin
     yield hit(
-        facts.pid1.origin if facts.pid1 is not None and facts.pid1.origin is not None else pid1.origin,
+        where_reported,
         f"{behind}PID 1 is {pid1.argv[0]} running {where}, which installs no SIGTERM handler: the kernel drops "
         f"SIGTERM to a PID 1 without one, so a stop waits out the grace period and ends in SIGKILL, and "
         f"nothing reaps the zombies its subprocesses leave; put an init in front (initify-init, tini, "
-        f"dumb-init) or handle SIGTERM in the code ({_HOW[found.interpreter]})",
+        f"dumb-init) or handle SIGTERM in the code ({_HOW[found.interpreter]}){inherited_note(facts, where_reported)}",
         fix=rewrite.init_fix(facts.dockerfile.path, facts),
     )

@@ -8,7 +8,7 @@ from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in207_stopsignal_needs_os import linux_os_edit
 from initify.engine import Edit, Fix, Hit
 from initify.kubernetes.manifests import is_mapping
-from initify.kubernetes.pods import STOP_SIGNAL_SINCE, ContainerFacts, hit_at, kill_spelling, prestop_signal
+from initify.kubernetes.pods import STOP_SIGNAL_SINCE, ContainerFacts, assumed_clause, hit_at, kill_spelling, prestop_signal
 
 CODE = "IN201"
 NAME = "stopsignal-not-delivered"
@@ -89,8 +89,11 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     if wanted is None or wanted == "SIGTERM":
         return
     container = subject.container
-    severity = "error" if subject.systemd else None
+    assumed = subject.systemd_assumed  # /sbin/init of an image whose init is not known
+    severity = "error" if subject.systemd and not assumed else None
     who = "PID 1 is systemd, which halts only on SIGRTMIN+3" if subject.systemd else f"the image stops on {wanted}"
+    if assumed:
+        who += f" ({assumed_clause(subject.pid1, subject.image_reference)})"  # type: ignore[arg-type]
     pod_signal = signals.normalise(container.stop_signal) if container.stop_signal else None
     if pod_signal is not None and subject.k8s_version >= STOP_SIGNAL_SINCE:
         if pod_signal == wanted:
@@ -104,7 +107,7 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         )
         edit = yaml_edit.set_key(subject.manifest, container.node["lifecycle"], "stopSignal", wanted)
         if edit is not None:
-            found.fix = Fix((edit,), safe=True, note=f"lifecycle.stopSignal: {wanted}")
+            found.fix = Fix((edit,), safe=not assumed, note=f"lifecycle.stopSignal: {wanted}")
         yield found
         return
     sent = prestop_signal(container.pre_stop)
@@ -127,4 +130,7 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     line = container.pre_stop.line if container.pre_stop is not None else container.line
     found = hit_at(subject.manifest.text, line, f"container {container.name!r}: {who}, but {problem}{advice}", severity)
     found.fix = _fix(subject, wanted)
+    if found.fix is not None and assumed:
+        # on BusyBox init SIGRTMIN+3 does nothing, and a stopSignal would replace its SIGTERM: only when asked
+        found.fix = found.fix._replace(safe=False)
     yield found

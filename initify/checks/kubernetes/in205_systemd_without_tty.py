@@ -22,6 +22,8 @@ SUMMARY = "PID 1 is systemd and the container has no `tty: true`: its console ou
 def check(subject: ContainerFacts) -> Iterator[Hit]:
     if not subject.running or subject.windows or not subject.systemd or subject.container.tty:
         return
+    if subject.systemd_assumed:
+        return  # /sbin/init of an image whose init is not known: IN201 says so, once (rules/IN205.md)
     container = subject.container
     found = hit_at(
         subject.manifest.text, container.line,
