@@ -70,6 +70,27 @@ def lint(args, cache, cwd):
     return subprocess.run([sys.executable, "-m", "initify", "lint", *args], capture_output=True, text=True, env=env, cwd=cwd)
 
 
+def manifest(args, cache, cwd):
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    return subprocess.run([sys.executable, "-m", "initify", "manifest", *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_dockerfile_from_a_registry_image_inherits_its_config(tmp_path, pushed):
+    """(Runs before the test that stops the registry.) `FROM` the bash image in the registry (ENTRYPOINT ["/usr/local/bin/start"], CMD ["serve"],
+    STOPSIGNAL SIGQUIT): with `--image-facts registry` the image it builds runs start and stops
+    on SIGQUIT, so its manifest sends SIGQUIT; without the registry nothing is known of the base."""
+    _, refs = pushed
+    (tmp_path / "Dockerfile").write_text(f"FROM {refs['bash']}\nRUN true\n")
+    args = ["--image", "registry.example.com/app:1", "--kind", "Pod", "Dockerfile"]
+    read = manifest(args + ["--image-facts", "registry"], tmp_path / "cache", tmp_path)
+    assert read.returncode == 0, read.stderr
+    assert f"The base image {refs['bash']} sets STOPSIGNAL SIGQUIT" in read.stdout
+    assert "-QUIT" in read.stdout and "/usr/local/bin/start" in read.stdout
+    blind = manifest(args + ["--image-facts", "local"], tmp_path / "cache", tmp_path)
+    assert blind.returncode == 0, blind.stderr
+    assert "SIGQUIT" not in blind.stdout and "/usr/local/bin/start" not in blind.stdout
+
+
 def test_manifests_are_judged_from_registry_images(tmp_path, pushed):
     server, refs = pushed
     cache = tmp_path / "cache"
@@ -128,3 +149,4 @@ def test_tls_is_only_relaxed_for_loopback():
     assert not registry.is_loopback(registry.registry_host("registry.example.com/a:1"))
     assert not registry.is_loopback(registry.registry_host("alpine:3.20"))
     assert not registry.is_loopback(registry.registry_host("10.0.0.1:5000/a:1"))
+

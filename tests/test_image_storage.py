@@ -74,7 +74,10 @@ def lint_dockerfile(tmp_path, text, select):
 
 
 def test_dockerfiles_from_real_images_follow_their_shell(tmp_path, images):
-    findings = {flavour: lint_dockerfile(tmp_path, f"FROM {image}\nCMD python3 app.py\n", ["IN101", "IN106"])
+    # the bash image's own ENTRYPOINT would get the CMD as its arguments: `ENTRYPOINT []` resets it
+    reset = {"bash": "ENTRYPOINT []\n"}
+    findings = {flavour: lint_dockerfile(tmp_path, f"FROM {image}\n{reset.get(flavour, '')}CMD python3 app.py\n",
+                                         ["IN101", "IN106"])
                 for flavour, image in images.items()}
     # dash keeps the shell as PID 1: IN101 is the error; IN106 does not repeat the cause, since
     # IN101's fix makes python3 PID 1 (one finding per cause)
@@ -225,6 +228,6 @@ def test_busybox_init_of_a_real_image_is_not_systemd_in_pods_and_compose(tmp_pat
     assert [f for f in run([write(tmp_path, {"pod.yaml": pod})["pod.yaml"]]).findings
             if f.code in ("IN201", "IN205")] == []
     service = f'services:\n  app:\n    image: {images["busybox"]}\n    command: ["/sbin/init"]\n'
-    assert lint_compose(tmp_path, service, ["IN303", "IN302"]) == []
+    assert lint_compose(tmp_path, service, ["IN303"]) == []
     # the same without a command: the image's CMD ["sh"] is PID 1, nothing systemd about it
     assert lint_compose(tmp_path, f"services:\n  app:\n    image: {images['busybox']}\n", ["IN303"]) == []

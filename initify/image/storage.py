@@ -133,8 +133,21 @@ class LayerTree(Tree):
         return None
 
 
+def _stamp(root: str) -> Tuple[int, ...]:
+    """When the store's image and layer lists last changed: an image built or removed since the
+    last read (a long-running language server, a test that rebuilds a tag) is seen."""
+    stamps = []
+    for driver in DRIVERS:
+        for path in (f"{driver}-images/images.json", f"{driver}-layers/layers.json"):
+            try:
+                stamps.append(os.stat(os.path.join(root, path)).st_mtime_ns)
+            except OSError:
+                stamps.append(0)
+    return tuple(stamps)
+
+
 @lru_cache(maxsize=4)
-def _store(root: str, driver: Optional[str]) -> Tuple[str, list, Dict[str, dict]]:
+def _store(root: str, driver: Optional[str], stamp: Tuple[int, ...] = ()) -> Tuple[str, list, Dict[str, dict]]:
     drivers = [driver] if driver else [d for d in DRIVERS if os.path.isdir(os.path.join(root, f"{d}-images"))]
     if not drivers:
         return "", [], {}
@@ -170,7 +183,7 @@ def read_image(reference: str) -> Optional[Tuple[Dict[str, Tuple[object, str]], 
     root, driver = store_root()
     if not os.path.isdir(root):
         return None
-    chosen, images, layers = _store(root, driver)
+    chosen, images, layers = _store(root, driver, _stamp(root))
     image = _find(images, reference)
     if image is None:
         return None

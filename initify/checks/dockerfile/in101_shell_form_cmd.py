@@ -47,7 +47,7 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
     shell = " ".join(facts.shell)
     # the base image's start script that execs its arguments (docker-entrypoint.sh): the shell takes its PID
     through = facts.chain[0] if facts.chain and facts.chain[0].kind == "passthrough" else None
-    direct = facts.entrypoint is None or through is not None
+    direct = facts.entrypoint is None or not facts.entrypoint.argv or through is not None
     if not direct:  # `ENTRYPOINT []` resets it: the shell is PID 1
         where = f"ENTRYPOINT {facts.entrypoint.argv[0]!r} receives `{shell} ...` as its arguments"  # type: ignore[union-attr]
     else:
