@@ -13,6 +13,7 @@ NAME = "compose-systemd-stop-signal"
 SEVERITY = "warning"
 TARGET = "compose-service"
 FIXABLE = True
+FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "a systemd service whose image STOPSIGNAL is unknown or not SIGRTMIN+3 and has no `stop_signal: SIGRTMIN+3`"
 
