@@ -51,7 +51,11 @@ def test_findings_are_grouped_per_namespace_and_workload():
     assert by_workload["shop/Pod/debug"] == {"IN203", "IN206"}
     assert by_workload["kube-system/DaemonSet/log-agent"] == {"IN204", "IN207"}
     # its ReplicaSet's Deployment is not listed: the pod is the only place to report it
-    assert {"IN202", "IN205"} <= by_workload["ops/Pod/legacy-5f6b7c8d9e-abcde"]
+    # its /sbin/init is in an image initify cannot read: IN201 says systemd is assumed, IN205 is silent
+    assert {"IN201", "IN202"} <= by_workload["ops/Pod/legacy-5f6b7c8d9e-abcde"]
+    assert "IN205" not in by_workload["ops/Pod/legacy-5f6b7c8d9e-abcde"]
+    (legacy,) = [f for f in found if f["path"] == "ops/Pod/legacy-5f6b7c8d9e-abcde" and f["code"] == "IN201"]
+    assert "taking /sbin/init to be systemd" in legacy["message"] and legacy["severity"] == "warning"
     assert all(not f["fixable"] for f in found)  # live objects: nothing to rewrite
 
 

@@ -79,7 +79,8 @@ def test_an_unexpected_exception_is_one_line_and_exit_3(tmp_path):
 
 def test_empty_entrypoint_with_shell_form_cmd(tmp_path):
     """`ENTRYPOINT []` resets an inherited ENTRYPOINT; IN101 indexed its empty argv."""
-    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nENTRYPOINT []\nCMD python app.py\n")
+    # debian: dash keeps the shell as PID 1, so IN101 stays an error (BusyBox would exec python)
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm\nENTRYPOINT []\nCMD python app.py\n")
     result = initify("lint", "--select", "IN101", "Dockerfile", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "IN101" in result.stdout and "/bin/sh -c runs as PID 1" in result.stdout

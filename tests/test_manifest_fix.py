@@ -249,7 +249,7 @@ services:
     image: registry.example.com/web:1
     command: ["sh", "-c", "echo hi; python app.py"]
   sys:
-    image: registry.example.com/sys:1
+    image: fedora:41
     entrypoint: /sbin/init
   s2:
     image: x

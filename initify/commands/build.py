@@ -223,13 +223,15 @@ def run_engine(args: List[str], say: Callable[[str], None], echo: Callable[[str]
 
 
 def _expected(facts) -> Dict[str, object]:
-    """Entrypoint, Cmd and StopSignal the Dockerfile itself sets for the shipped stage."""
+    """Entrypoint, Cmd and StopSignal the Dockerfile itself sets for the shipped stage (not what
+    it inherits from the base image: that may come from the knowledge table, not the base pulled)."""
     expected: Dict[str, object] = {}
-    if facts.entrypoint is not None:
+    if facts.entrypoint is not None and not facts.entrypoint.inherited:
         expected["Entrypoint"] = list(facts.entrypoint.argv)
-    if facts.cmd is not None and not facts.cmd_dropped and (facts.entrypoint is None or facts.cmd.instruction in facts.final.instructions):
+    if (facts.cmd is not None and not facts.cmd.inherited and not facts.cmd_dropped
+            and (facts.entrypoint is None or facts.cmd.instruction in facts.final.instructions)):
         expected["Cmd"] = list(facts.cmd.argv)
-    if facts.stopsignal is not None and facts.stopsignal.name is not None:
+    if facts.stopsignal is not None and not facts.stopsignal.inherited and facts.stopsignal.name is not None:
         expected["StopSignal"] = facts.stopsignal.name
     return expected
 
