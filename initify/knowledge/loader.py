@@ -26,6 +26,7 @@ class Init(NamedTuple):
     signals_group: bool = False
     group_options: FrozenSet[str] = frozenset()
     single_child_options: FrozenSet[str] = frozenset()
+    stops_promptly: bool = False  # it does not wait for its services one by one (BusyBox init)
 
     def forwards_to_group(self, args: List[str]) -> bool:
         """Whether this init, run with `args`, sends the signals it gets to its child's whole group."""
@@ -263,6 +264,7 @@ def load() -> Knowledge:
             signals_group=bool(entry.get("signals_group", False)),
             group_options=_frozen(entry.get("group_options")),
             single_child_options=_frozen(entry.get("single_child_options")),
+            stops_promptly=bool(entry.get("stops_promptly", False)),
         )
         for key, entry in data["inits"].items()
     )

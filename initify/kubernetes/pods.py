@@ -93,8 +93,11 @@ def assumed_clause(step: Step, image: str) -> str:
 
 
 def is_multi_service(step: Optional[Step]) -> bool:
-    """An init that starts services from its own configuration (systemd, supervisord, runit)."""
-    return step is not None and step.kind == "init" and step.init is not None and not step.init.supervises_argv
+    """An init that starts services from its own configuration (systemd, supervisord, runit) and
+    stops them one by one on its stop signal, each with its own timeout: it needs a long grace
+    period. BusyBox init (`stops_promptly`) signals them all at once and is done in a second."""
+    return (step is not None and step.kind == "init" and step.init is not None and not step.init.supervises_argv
+            and not step.init.stops_promptly)
 
 
 def image_argv_with_args(image: ImageFacts, args: List[str]) -> List[str]:

@@ -63,3 +63,15 @@ containers:
 def test_reported_once_per_pod(tmp_path):
     text = workload("Pod", SYSTEMD + '- name: two\n  image: registry.example.com/app:1\n  command: ["/sbin/init"]\n')
     assert len(lint_files(tmp_path, {"a.yaml": text}, select=["IN202"])) == 1
+
+
+def test_busybox_init_stops_promptly(tmp_path):
+    """Alpine's /sbin/init is BusyBox init (knowledge table): no long grace period; /sbin/init of
+    an unknown image is taken for systemd, and the message says so."""
+    spec = 'containers:\n- name: app\n  image: {}\n  command: ["/sbin/init"]\n'
+    assert lint_files(tmp_path, {"a.yaml": workload("Pod", spec.format("alpine:3.20"))}, select=["IN202"]) == []
+    from manifest_helpers import run, write
+
+    text = workload("Pod", spec.format("registry.example.com/app:1"))
+    (found,) = [f for f in run([write(tmp_path, {"a.yaml": text})["a.yaml"]]).findings if f.code == "IN202"]
+    assert "(taking /sbin/init to be systemd: what it is in registry.example.com/app:1 is not known)" in found.message

@@ -30,3 +30,21 @@ def test_supervisord_entrypoint(tmp_path):
 def test_plain_program(tmp_path):
     text = 'services:\n  app:\n    image: x:1\n    entrypoint: ["/app"]\n'
     assert lint_files(tmp_path, {"compose.yaml": text}, prefix="IN302") == []
+
+
+def test_busybox_init_stops_promptly(tmp_path):
+    """Alpine's /sbin/init is BusyBox init (knowledge table): it signals every process at once
+    and is done in a second, so the default grace period is enough."""
+    text = 'services:\n  app:\n    image: alpine:3.20\n    command: ["/sbin/init"]\n'
+    assert lint_files(tmp_path, {"compose.yaml": text}, prefix="IN302") == []
+
+
+def test_unknown_sbin_init_says_systemd_is_assumed(tmp_path):
+    from manifest_helpers import run, write
+
+    text = 'services:\n  app:\n    image: x:1\n    command: ["/sbin/init"]\n'
+    (found,) = [f for f in run([write(tmp_path, {"compose.yaml": text})["compose.yaml"]]).findings if f.code == "IN302"]
+    assert "PID 1 is systemd (taking /sbin/init to be systemd: what it is in x:1 is not known)" in found.message
+    text = text.replace("x:1", "fedora:41")
+    (found,) = [f for f in run([write(tmp_path, {"compose.yaml": text})["compose.yaml"]]).findings if f.code == "IN302"]
+    assert "not known" not in found.message

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, hit_at
+from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, assumed_clause, hit_at
 from initify.compose.services import ServiceFacts
 
 CODE = "IN302"
@@ -21,6 +21,8 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         return
     service = subject.service
     what = "systemd" if subject.systemd else "an init that stops several services"
+    if subject.systemd_assumed:
+        what += f" ({assumed_clause(subject.systemd_step, subject.image_reference)})"  # type: ignore[arg-type]
     if service.stop_grace_period is None:
         line, current = service.line, "the default 10 s"
     else:

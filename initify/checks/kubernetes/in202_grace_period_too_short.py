@@ -4,7 +4,8 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
-from initify.kubernetes.pods import MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, hit_at, is_multi_service, prestop_sleep
+from initify.kubernetes.pods import (MULTI_SERVICE_SECONDS, ContainerFacts, PodFacts, assumed_clause, hit_at,
+                                     is_multi_service, prestop_sleep, systemd_assumed)
 
 if TYPE_CHECKING:
     from initify.kubernetes.admission import PolicyCheck
@@ -23,7 +24,9 @@ def need(subject: ContainerFacts, grace: int) -> Optional[Tuple[int, str]]:
     needs: List[Tuple[int, str]] = []
     pid1 = subject.pid1
     if is_multi_service(pid1) and pid1 is not None and pid1.init is not None:
-        needs.append((MULTI_SERVICE_SECONDS, f"PID 1 is {pid1.init.key}, which stops every service it started (systemd allows each unit 90 s by default)"))
+        assumed = f" ({assumed_clause(pid1, subject.image_reference)})" if systemd_assumed(pid1) else ""
+        needs.append((MULTI_SERVICE_SECONDS, f"PID 1 is {pid1.init.key}{assumed}, which stops every service it started "
+                                             f"(systemd allows each unit 90 s by default)"))
     seconds = prestop_sleep(subject.container.pre_stop)
     if seconds is not None and seconds < grace:  # a longer sleep is IN203's error
         needs.append((seconds + 10, f"its preStop hook sleeps {seconds} s before the app gets its stop signal"))
