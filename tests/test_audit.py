@@ -5,12 +5,11 @@ status, uids, defaulted fields and ownerReferences)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from tests.clirun import initify
 
 LIST = Path(__file__).parent / "data" / "audit" / "cluster.yaml"
 SKIPPED = {
@@ -19,11 +18,6 @@ SKIPPED = {
     "shop/Job/nightly-29400180",  # made by CronJob nightly, listed
     "shop/Pod/db-0",  # made by StatefulSet db, listed
 }
-
-
-def initify(*arguments: str, stdin: str = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "initify", *arguments], input=stdin, capture_output=True,
-                          text=True, timeout=120)
 
 
 def audit_json(*arguments: str) -> list:
