@@ -121,6 +121,21 @@ def test_unpaired_images_get_one_note_per_run(tmp_path):
                      "--image REF=path/to/Dockerfile or `images` in the configuration"]
 
 
+def test_images_the_knowledge_table_knows_are_not_called_blind(tmp_path):
+    """nginx:1.27 is judged with what the table says it runs (its ENTRYPOINT, CMD, STOPSIGNAL):
+    the note lists only the image nothing is known of."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "pod.yaml").write_text(POD)
+    (tmp_path / "b" / "pod.yaml").write_text(POD.replace("registry.example.com/web:1", "nginx:1.27"))
+    out = initify("lint", ".", cwd=tmp_path)
+    notes = [line for line in out.stderr.splitlines() if line.startswith("initify: note:")]
+    assert notes == ["initify: note: 1 image(s) judged without a Dockerfile (what the image sets is unknown): "
+                     "registry.example.com/web:1; pair with --image REF=path/to/Dockerfile or `images` in the "
+                     "configuration"]
+    assert "IN201" in out.stdout  # judged: nginx stops on SIGQUIT, which the pod leaves to the runtime
+
+
 # --------------------------------------------------------------------------------------------
 # Standard input, content sniffing, Helm charts
 # --------------------------------------------------------------------------------------------
