@@ -52,7 +52,7 @@ def test_shell_form_cmd_with_a_compound_tail_keeps_the_error_on_busybox(tmp_path
 
 def test_shell_form_cmd_on_an_unknown_image_says_what_is_not_known(tmp_path):
     (found,) = lint(tmp_path, {"Dockerfile": "FROM example.invalid/base:1\nCMD python3 app.py\n"}, select=["IN101"])
-    assert found.severity == "error" and "not known here" in found.message
+    assert found.severity == "error" and "this image's shell is not known" in found.message
 
 
 def test_the_real_shell_decides_what_pid1_is(tmp_path):
