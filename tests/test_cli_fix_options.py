@@ -15,7 +15,9 @@ from ruamel.yaml import YAML
 from initify.cli import main
 from tests.clirun import invoke
 
-NGINX = "FROM nginx:1.27-alpine\nSTOPSIGNAL SIGQUIT\n"  # BusyBox /bin/kill: the preStop runs `kill`
+# BusyBox /bin/kill: the preStop runs `kill`. `QUIT` without the SIG prefix is what containerd < 1.6
+# cannot parse (CRI-O 1.18 to 1.22.1 send SIGTERM): the pod must send the signal itself.
+NGINX = "FROM nginx:1.27-alpine\nSTOPSIGNAL QUIT\n"
 POD = """\
 apiVersion: v1
 kind: Pod
