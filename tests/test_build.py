@@ -8,12 +8,12 @@ import glob
 import hashlib
 import os
 import subprocess
-import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from tests.clirun import initify
 
 try:
     from tests import imagekit
@@ -24,10 +24,6 @@ pytestmark = pytest.mark.slow
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 GRACE = "3"
-
-
-def initify(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "initify"] + list(args), capture_output=True, text=True, timeout=300, env=env)
 
 
 def tree_digest(folder):

@@ -11,9 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from initify.cli import main
+from tests.clirun import invoke
 
 SHELL_FORM = "FROM python:3.12-slim\nCMD python3 app.py\n"
 CLEAN = 'FROM python:3.12-slim\nRUN pip install tini\nENTRYPOINT ["tini", "--"]\nCMD ["python3", "app.py"]\n'
@@ -26,21 +25,9 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def run(args, cwd=None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, args, catch_exceptions=False)
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-
-
 def test_lint_reports_shell_form_with_location_and_exit_1(tmp_path):
     path = write(tmp_path, "Dockerfile", SHELL_FORM)
-    result = run(["lint", str(path)])
+    result = invoke(["lint", str(path)])
     assert result.exit_code == 1
     assert f"{path}:2:1: IN101" in result.output
     assert "IN106" not in result.stdout  # IN101's fix makes the program PID 1: one finding per cause
@@ -49,14 +36,14 @@ def test_lint_reports_shell_form_with_location_and_exit_1(tmp_path):
 
 def test_clean_file_exits_0(tmp_path):
     path = write(tmp_path, "Dockerfile", CLEAN)
-    result = run(["lint", str(path)])
+    result = invoke(["lint", str(path)])
     assert result.exit_code == 0, result.output
     assert "All checks passed (1 file)." in result.output
 
 
 def test_json_format_fields(tmp_path):
     path = write(tmp_path, "Dockerfile", SHELL_FORM)
-    result = run(["lint", "--format", "json", str(path)])
+    result = invoke(["lint", "--format", "json", str(path)])
     data = json.loads(result.stdout)
     assert {f["code"] for f in data} == {"IN101"}
     first = data[0]
@@ -69,7 +56,7 @@ def test_github_format_is_workflow_commands(tmp_path):
     # IN101 (error) and, for the python it leaves as PID 1 with no SIGTERM handler, IN111 (warning)
     write(tmp_path, "app.py", "import time\nwhile True:\n    time.sleep(1)\n")
     path = write(tmp_path, "Dockerfile", "FROM python:3.12-slim\nCMD python3 app.py\nCOPY app.py /\n")
-    result = run(["lint", "--format", "github", str(path)])
+    result = invoke(["lint", "--format", "github", str(path)])
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"::error file={path},line=2,col=1,endLine=2,title=IN101 shell-form-cmd::IN101 ")
     assert lines[1].startswith("::warning ")
@@ -77,12 +64,12 @@ def test_github_format_is_workflow_commands(tmp_path):
 
 def test_select_ignore_and_fail_level(tmp_path):
     path = write(tmp_path, "Dockerfile", SHELL_FORM)
-    assert "IN106" not in run(["lint", "--select", "IN101", str(path)]).output
-    result = run(["lint", "--ignore", "IN101,IN106", str(path)])
+    assert "IN106" not in invoke(["lint", "--select", "IN101", str(path)]).output
+    result = invoke(["lint", "--ignore", "IN101,IN106", str(path)])
     assert result.exit_code == 0
-    assert run(["lint", "--ignore", "IN101", "--fail-level", "error", str(path)]).exit_code == 0
-    assert run(["lint", "--fail-level", "never", str(path)]).exit_code == 0
-    assert run(["lint", "--select", "IN9", str(path)]).exit_code == 2
+    assert invoke(["lint", "--ignore", "IN101", "--fail-level", "error", str(path)]).exit_code == 0
+    assert invoke(["lint", "--fail-level", "never", str(path)]).exit_code == 0
+    assert invoke(["lint", "--select", "IN9", str(path)]).exit_code == 2
 
 
 def test_folder_discovery_skips_vendored_folders(tmp_path):
@@ -94,13 +81,13 @@ def test_folder_discovery_skips_vendored_folders(tmp_path):
     write(tmp_path, ".git/Dockerfile", SHELL_FORM)
     write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
     write(tmp_path, "env/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).stdout)
+    data = json.loads(invoke(["lint", "--format", "json", str(tmp_path)]).stdout)
     paths = sorted({os.path.relpath(f["path"], tmp_path) for f in data})
     assert paths == ["app/Containerfile", "app/Dockerfile", "app/Dockerfile.prod", "app/web.Dockerfile"]
 
 
 def test_empty_folder_is_fine(tmp_path):
-    result = run(["lint", str(tmp_path)])
+    result = invoke(["lint", str(tmp_path)])
     assert result.exit_code == 0
     assert "All checks passed (0 files)." in result.output
 
@@ -138,16 +125,16 @@ def test_suppression_comments(tmp_path):
         """
     )
     path = write(tmp_path, "Dockerfile", text)
-    codes = {f["code"] for f in json.loads(run(["lint", "--format", "json", str(path)]).stdout)}
+    codes = {f["code"] for f in json.loads(invoke(["lint", "--format", "json", str(path)]).stdout)}
     assert codes == {"IN106"}
     write(tmp_path, "Dockerfile", "# initify: ignore-file=IN106\n" + text)
-    assert json.loads(run(["lint", "--format", "json", str(path)]).stdout) == []
+    assert json.loads(invoke(["lint", "--format", "json", str(path)]).stdout) == []
 
 
 def test_config_in_pyproject_found_walking_up(tmp_path):
     write(tmp_path, "pyproject.toml", '[tool.initify]\nignore = ["IN106"]\nfail-level = "never"\n[tool.initify.severity]\nIN101 = "info"\n')
     path = write(tmp_path, "deep/er/Dockerfile", SHELL_FORM)
-    result = run(["lint", "--format", "json", str(path)])
+    result = invoke(["lint", "--format", "json", str(path)])
     data = json.loads(result.stdout)
     assert [(f["code"], f["severity"]) for f in data] == [("IN101", "info")]
     assert result.exit_code == 0
@@ -157,7 +144,7 @@ def test_initify_toml_per_path_ignores(tmp_path):
     write(tmp_path, ".initify.toml", '[per-path-ignores]\n"legacy/*" = ["IN1"]\n')
     write(tmp_path, "legacy/Dockerfile", SHELL_FORM)
     write(tmp_path, "new/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(tmp_path)]).stdout)
+    data = json.loads(invoke(["lint", "--format", "json", str(tmp_path)]).stdout)
     assert {os.path.relpath(f["path"], tmp_path) for f in data} == {"new/Dockerfile"}
 
 
@@ -192,26 +179,26 @@ def test_pyproject_without_initify_table_is_not_configuration(tmp_path):
     write(tmp_path, ".initify.toml", 'ignore = ["IN106"]\n')
     write(tmp_path, "app/pyproject.toml", "[project\nname = 'broken'\n")
     path = write(tmp_path, "app/Dockerfile", SHELL_FORM)
-    data = json.loads(run(["lint", "--format", "json", str(path)]).stdout)
+    data = json.loads(invoke(["lint", "--format", "json", str(path)]).stdout)
     assert [f["code"] for f in data] == ["IN101"]
 
 
 def test_rules_listing_and_doc():
-    listing = run(["rules"])
+    listing = invoke(["rules"])
     assert listing.exit_code == 0
     codes = [line.split()[0] for line in listing.output.splitlines() if line.startswith("IN")]
     assert codes[:2] == ["IN001", "IN002"]  # parse error (hardening), unused suppression (dist)
     assert [code for code in codes if code.startswith("IN1")] == [f"IN1{n:02d}" for n in range(1, 12)]
-    doc = run(["rules", "IN107"])
+    doc = invoke(["rules", "IN107"])
     assert doc.exit_code == 0 and "SIGRTMIN+3" in doc.output
-    assert run(["rules", "IN999"]).exit_code == 2
+    assert invoke(["rules", "IN999"]).exit_code == 2
 
 
 def test_version_and_init_path():
     from initify import __version__
 
-    assert run(["--version"]).output.strip() == f"initify, version {__version__}"
-    path = run(["init-path"]).output.strip()
+    assert invoke(["--version"]).output.strip() == f"initify, version {__version__}"
+    path = invoke(["init-path"]).output.strip()
     assert os.path.isabs(path) and path.endswith(os.path.join("initify", "init.py")) and os.path.isfile(path)
 
 
@@ -233,7 +220,7 @@ def test_image_facts_summary_line_on_stderr(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "Dockerfile").write_text("FROM alpine:3.20\nCMD [\"/app\"]\n")
     (tmp_path / "b" / "Dockerfile").write_text("FROM example.invalid/own/base:1\nCMD [\"/app\"]\n")
-    result = run(["lint", "--image-facts", "off", str(tmp_path)])
+    result = invoke(["lint", "--image-facts", "off", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "initify: image facts (off): 2 images: 1 from the knowledge table, 1 unknown" in result.stderr
     assert "image facts" not in result.stdout
@@ -241,5 +228,5 @@ def test_image_facts_summary_line_on_stderr(tmp_path):
 
 def test_image_facts_rejects_an_unknown_source(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM alpine\n")
-    result = run(["lint", "--image-facts", "cloud", str(tmp_path)])
+    result = invoke(["lint", "--image-facts", "cloud", str(tmp_path)])
     assert result.exit_code == 2 and "--image-facts" in result.output

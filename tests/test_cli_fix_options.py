@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import List
 
 import kubernetes_validate
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from initify.cli import main
+from tests.clirun import invoke
 
-NGINX = "FROM nginx:1.27-alpine\nSTOPSIGNAL SIGQUIT\n"  # BusyBox /bin/kill: the preStop runs `kill`
+# BusyBox /bin/kill: the preStop runs `kill`. `QUIT` without the SIG prefix is what containerd < 1.6
+# cannot parse (CRI-O 1.18 to 1.22.1 send SIGTERM): the pod must send the signal itself.
+NGINX = "FROM nginx:1.27-alpine\nSTOPSIGNAL QUIT\n"
 POD = """\
 apiVersion: v1
 kind: Pod
@@ -26,10 +28,6 @@ spec:
   - name: web
     image: registry.example.com/web:1
 """
-
-
-def invoke(args: List[str]) -> Result:
-    return CliRunner().invoke(main, args, catch_exceptions=False)
 
 
 def setup(tmp_path: Path) -> Path:

@@ -16,7 +16,6 @@ import pytest
 from initify import engine
 from initify.commands import fix
 from initify.commands import lint
-from initify import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,22 +15,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
+from tests.clirun import initify
 
 SHELL_FORM = "FROM python:3.12-slim\nCMD python app.py\n"
 EXEC_FORM = 'FROM python:3.12-slim\nCMD ["python", "app.py"]\n'
 NOBODY = 65534
-
-
-def initify(*args: str, cwd: Optional[Path] = None, env: Optional[dict] = None, user: Optional[int] = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "initify", *args]
-    if user is not None:
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
 
 
 def no_traceback(result: subprocess.CompletedProcess) -> None:

@@ -16,11 +16,10 @@ import signal
 import tempfile
 from pathlib import Path
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from initify.cli import main
+from tests.clirun import invoke
 
 SECRET = "OUTSIDE-SECRET-5f1c"
 NAMES = ["Dockerfile", "Containerfile", "app.Dockerfile", "pod.yaml", "deploy.yml", "compose.yaml", "entry.sh",
@@ -84,15 +83,6 @@ def snapshot(root: Path) -> dict:
     return state
 
 
-def invoke(args, cwd: Path):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=True)
-    finally:
-        os.chdir(old)
-
-
 def check(result) -> None:
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -122,12 +112,12 @@ def test_random_trees(tree):
         build(root, outside, tree)
         outside_before = snapshot(outside)
         for args in (["lint", "."], ["lint", "--format", "sarif", "."], ["fix", "--diff", "."]):
-            check(invoke(args, root))
+            check(invoke(args, root, catch_exceptions=True))
         before = snapshot(root)
-        check(invoke(["fix", "--unsafe-fixes", "."], root))
+        check(invoke(["fix", "--unsafe-fixes", "."], root, catch_exceptions=True))
         after = snapshot(root)
         assert set(after) - set(before) <= {p for p in after if "/.initify/" in p or p.endswith("/.dockerignore")}
-        check(invoke(["fix", "--unsafe-fixes", "."], root))
+        check(invoke(["fix", "--unsafe-fixes", "."], root, catch_exceptions=True))
         assert snapshot(root) == after, "a second fix changed something: the first left a file half-fixed"
         assert snapshot(outside) == outside_before
         assert not [p for p in root.rglob(".initify-*")]

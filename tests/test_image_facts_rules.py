@@ -52,7 +52,7 @@ def test_shell_form_cmd_with_a_compound_tail_keeps_the_error_on_busybox(tmp_path
 
 def test_shell_form_cmd_on_an_unknown_image_says_what_is_not_known(tmp_path):
     (found,) = lint(tmp_path, {"Dockerfile": "FROM example.invalid/base:1\nCMD python3 app.py\n"}, select=["IN101"])
-    assert found.severity == "error" and "not known here" in found.message
+    assert found.severity == "error" and "this image's shell is not known" in found.message
 
 
 def test_the_real_shell_decides_what_pid1_is(tmp_path):
@@ -132,26 +132,43 @@ def test_unpaired_image_config_decides_pid1(tmp_path):
     assert ("IN204", line_of(text, "args:")) in found and ("IN206", line_of(text, "args:")) in found
 
 
-def test_unpaired_image_stopsignal_comes_from_the_image(tmp_path):
+def test_unpaired_image_with_a_sig_prefixed_stopsignal_is_left_to_the_runtime(tmp_path):
+    """nginx sets STOPSIGNAL SIGQUIT: containerd and CRI-O have sent a SIG-prefixed standard name
+    since 2017, so the pod needs no preStop kill and IN201 stays silent."""
     text = workload("Pod", "containers:\n- name: web\n  image: nginx:1.27-alpine\n")
-    (found,) = [f for f in lint(tmp_path, {"pod.yaml": text}) if f.code == "IN201"]
-    assert "the image stops on SIGQUIT" in found.message and "honouring the image STOPSIGNAL" in found.message
+    assert [f for f in lint(tmp_path, {"pod.yaml": text}) if f.code == "IN201"] == []
+
+
+def paired_quit(tmp_path, base: str):
+    """A pod of an image FROM `base` whose STOPSIGNAL is spelled `QUIT` (no SIG prefix: containerd
+    < 1.6 cannot parse it, CRI-O 1.18 to 1.22.1 send SIGTERM), so IN201 asks for a preStop kill."""
+    dockerfile = f'FROM {base}\nSTOPSIGNAL QUIT\nCMD ["nginx", "-g", "daemon off;"]\n'
+    pod = workload("Pod", "containers:\n- name: web\n  image: registry.example.com/web:1\n")
+    paths = write(tmp_path, {"Dockerfile": dockerfile, "pod.yaml": pod})
+    result = run([paths["pod.yaml"]], images={"registry.example.com/web:1": paths["Dockerfile"]}, k8s_version="1.29")
+    (found,) = [f for f in result.findings if f.code == "IN201"]
+    return found
+
+
+def test_prestop_uses_busybox_kill_where_the_base_has_it(tmp_path):
+    found = paired_quit(tmp_path, "nginx:1.27-alpine")
+    assert "the image stops on SIGQUIT" in found.message and "without the SIG prefix" in found.message
     assert found.fix is not None and found.fix.safe  # BusyBox's kill is known to be there
     assert '["kill", "-QUIT", "1"]' in found.fix.edits[0].text
 
 
 def test_prestop_uses_the_shell_builtin_without_a_kill_program(tmp_path):
-    text = workload("Pod", "containers:\n- name: web\n  image: nginx:1.27\n")
-    (found,) = [f for f in lint(tmp_path, {"pod.yaml": text}) if f.code == "IN201"]
+    found = paired_quit(tmp_path, "nginx:1.27")  # Debian slim: no /bin/kill (procps)
     assert '["/bin/sh", "-c", "kill -QUIT 1"]' in found.fix.edits[0].text
 
 
 def test_no_prestop_can_work_without_shell_and_kill(tmp_path):
-    dockerfile = 'FROM gcr.io/distroless/static-debian12\nSTOPSIGNAL SIGINT\nENTRYPOINT ["/app"]\n'
+    dockerfile = 'FROM gcr.io/distroless/static-debian12\nSTOPSIGNAL 2\nENTRYPOINT ["/app"]\n'
     pod = workload("Pod", "containers:\n- name: app\n  image: registry.example.com/app:1\n")
     paths = write(tmp_path, {"Dockerfile": dockerfile, "pod.yaml": pod})
     result = run([paths["pod.yaml"]], images={"registry.example.com/app:1": paths["Dockerfile"]}, k8s_version="1.29")
     (found,) = [f for f in result.findings if f.code == "IN201"]
+    assert "CRI-O 1.18 to 1.22.1 silently send SIGTERM for a signal number" in found.message
     assert "no preStop exec hook can work" in found.message and found.fix is None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import pytest
 import pytest_lsp
@@ -123,11 +123,11 @@ async def test_hover_shows_the_rule_doc(client: LanguageClient, tmp_path: Path):
 @asyncio
 async def test_manifest_is_paired_with_the_dockerfile_beside_it(client: LanguageClient, tmp_path: Path):
     (tmp_path / "Dockerfile").write_text('FROM debian:bookworm\nRUN apt-get install -y nginx tini\n'
-                                         'ENTRYPOINT ["tini", "--"]\nCMD ["nginx", "-g", "daemon off;"]\nSTOPSIGNAL SIGQUIT\n')
+                                         'ENTRYPOINT ["tini", "--"]\nCMD ["nginx", "-g", "daemon off;"]\nSTOPSIGNAL QUIT\n')
     pod = tmp_path / "pod.yaml"
     pod.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: registry.example.com/web:1\n")
     diagnostics = await open_and_wait(client, pod, "yaml")
-    assert [d.code for d in diagnostics] == ["IN201"]  # SIGQUIT from the paired Dockerfile
+    assert [d.code for d in diagnostics] == ["IN201"]  # QUIT (no SIG prefix) from the paired Dockerfile
     assert diagnostics[0].range.start.line == 6
     # the CLI says the same of the same files
     cli = subprocess.run([sys.executable, "-m", "initify", "lint", "--ignore", "IN106", str(tmp_path)],

@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import kubernetes_validate
 import pytest
@@ -118,7 +118,9 @@ def test_stop_signal_gets_os_linux(tmp_path):
 # IN201
 # ---------------------------------------------------------------------------------------------
 
-NGINX_DOCKERFILE = 'FROM nginx:1.27\nSTOPSIGNAL SIGQUIT\nCMD ["nginx", "-g", "daemon off;"]\n'
+# `QUIT` without the SIG prefix (as docker-library wrote signals before 2019): containerd < 1.6
+# cannot parse it and CRI-O 1.18 to 1.22.1 send SIGTERM, so the pod must send SIGQUIT itself.
+NGINX_DOCKERFILE = 'FROM nginx:1.27\nSTOPSIGNAL QUIT\nCMD ["nginx", "-g", "daemon off;"]\n'
 NGINX_POD = "containers:\n- name: web\n  image: registry.example.com/web:1\n"
 
 
@@ -128,6 +130,14 @@ def test_paired_daemon_gets_prestop_kill(tmp_path):
     assert applied(plan) == ["IN201"]
     # nginx:1.27 is Debian slim: no kill program, so the shell's builtin through /bin/sh -c
     assert '    lifecycle:\n      preStop:\n        exec:\n          command: ["/bin/sh", "-c", "kill -QUIT 1"]\n' in text
+
+
+def test_a_sig_prefixed_stopsignal_needs_no_hook(tmp_path):
+    """Every containerd and CRI-O since 2017 sends the image's SIGQUIT: nothing to fix."""
+    original = workload("Pod", NGINX_POD)
+    files = {"Dockerfile": NGINX_DOCKERFILE.replace("QUIT", "SIGQUIT"), "a.yaml": original}
+    text, plan = fixed(tmp_path, files, select=["IN201"])
+    assert text == original and plan.remaining == []
 
 
 def test_stopsignal_field_with_new_kubernetes(tmp_path):
@@ -159,7 +169,7 @@ def test_existing_prestop_is_kept_and_the_message_says_what_it_lacks(tmp_path):
 
 
 def test_distroless_base_gets_no_kill_hook(tmp_path):
-    dockerfile = 'FROM gcr.io/distroless/static\nSTOPSIGNAL SIGINT\nENTRYPOINT ["/app"]\n'
+    dockerfile = 'FROM gcr.io/distroless/static\nSTOPSIGNAL INT\nENTRYPOINT ["/app"]\n'
     original = workload("Pod", NGINX_POD)
     text, plan = fixed(tmp_path, {"Dockerfile": dockerfile, "a.yaml": original}, select=["IN201"])
     assert text == original and [f.code for f in plan.remaining] == ["IN201"]

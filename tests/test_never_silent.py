@@ -4,11 +4,9 @@ subprocess, in a real folder, the way pre-commit and CI run it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Optional
+from tests.clirun import initify
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,12 +23,6 @@ spec:
 """
 
 
-def run(*args: str, cwd: Path, stdin: Optional[str] = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "initify", *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env=env, timeout=120)
-
-
 # --------------------------------------------------------------------------------------------
 # fix --check / --diff when only unsafe fixes are left; [*] and [~]
 # --------------------------------------------------------------------------------------------
@@ -38,7 +30,7 @@ def run(*args: str, cwd: Path, stdin: Optional[str] = None) -> subprocess.Comple
 
 def test_check_with_only_unsafe_fixes_left_exits_1_and_names_unsafe_fixes(tmp_path):
     (tmp_path / "Dockerfile").write_text(COMPOUND)
-    out = run("fix", "--check", "Dockerfile", cwd=tmp_path)
+    out = initify("fix", "--check", "Dockerfile", cwd=tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert "--unsafe-fixes" in last and "Dockerfile:2 IN106" in last and last.startswith("0 file(s) would be rewritten")
@@ -47,20 +39,20 @@ def test_check_with_only_unsafe_fixes_left_exits_1_and_names_unsafe_fixes(tmp_pa
 
 def test_diff_with_only_unsafe_fixes_left_says_so(tmp_path):
     (tmp_path / "Dockerfile").write_text(COMPOUND)
-    out = run("fix", "--diff", "Dockerfile", cwd=tmp_path)
+    out = initify("fix", "--diff", "Dockerfile", cwd=tmp_path)
     assert out.stdout == ""  # no diff: nothing safe to change
     assert "only 1 unsafe fix(es) left, applied with --unsafe-fixes: Dockerfile:2 IN106" in out.stderr
 
 
 def test_check_with_nothing_to_fix_exits_0_silently(tmp_path):
     (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCMD ["python", "/app.py"]\n')
-    out = run("fix", "--check", "Dockerfile", cwd=tmp_path)
+    out = initify("fix", "--check", "Dockerfile", cwd=tmp_path)
     assert out.returncode == 0 and out.stdout == ""
 
 
 def test_markers_tell_safe_from_unsafe_fixes(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCMD python /app.py; echo done\nSTOPSIGNAL KILL\n")
-    out = run("lint", "Dockerfile", cwd=tmp_path)
+    out = initify("lint", "Dockerfile", cwd=tmp_path)
     lines = {line.split()[1]: line for line in out.stdout.splitlines() if line.startswith("Dockerfile:")}
     assert lines["IN109"].split()[2] == "[*]"  # replacing SIGKILL is safe
     assert lines["IN101"].split()[2] == "[~]" and lines["IN106"].split()[2] == "[~]"
@@ -98,9 +90,9 @@ def project(tmp_path: Path) -> Path:
 def test_pre_commit_files_judge_as_all_files(tmp_path):
     """`pre-commit run --files k8s/pod.yaml` and `--files Dockerfile` find what the whole project run finds."""
     project(tmp_path)
-    whole = run("lint", "Dockerfile", "k8s/pod.yaml", cwd=tmp_path)
-    manifest = run("lint", "k8s/pod.yaml", cwd=tmp_path)
-    dockerfile = run("lint", "Dockerfile", cwd=tmp_path)
+    whole = initify("lint", "Dockerfile", "k8s/pod.yaml", cwd=tmp_path)
+    manifest = initify("lint", "k8s/pod.yaml", cwd=tmp_path)
+    dockerfile = initify("lint", "Dockerfile", cwd=tmp_path)
     assert "k8s/pod.yaml:7:5 IN201" in findings_of(whole)
     assert findings_of(manifest) == [f for f in findings_of(whole) if f.startswith("k8s/")]
     assert findings_of(dockerfile) == findings_of(whole)
@@ -110,7 +102,7 @@ def test_pre_commit_files_judge_as_all_files(tmp_path):
 def test_manifests_of_other_images_beside_a_dockerfile_are_not_judged(tmp_path):
     project(tmp_path)
     (tmp_path / "k8s" / "redis.yaml").write_text(SYSTEMD_POD.replace("ghcr.io/acme/app:1", "redis:7").replace("name: web", "name: redis"))
-    dockerfile = run("lint", "Dockerfile", cwd=tmp_path)
+    dockerfile = initify("lint", "Dockerfile", cwd=tmp_path)
     # Two application images in the project: pairing is ambiguous, as for the whole project.
     assert findings_of(dockerfile) == ["Dockerfile:2:1 IN107"]
     assert stderr_notes(dockerfile) == []
@@ -122,11 +114,26 @@ def test_unpaired_images_get_one_note_per_run(tmp_path):
     (tmp_path / "a" / "pod.yaml").write_text(POD)
     (tmp_path / "b" / "pod.yaml").write_text(POD.replace("web:1", "api:2"))
     (tmp_path / "compose.yaml").write_text("services:\n  cache:\n    image: redis:7\n")
-    out = run("lint", ".", cwd=tmp_path)
+    out = initify("lint", ".", cwd=tmp_path)
     notes = [line for line in out.stderr.splitlines() if line.startswith("initify: note:")]
     assert notes == ["initify: note: 3 image(s) judged without a Dockerfile (what the image sets is unknown): "
                      "redis:7, registry.example.com/api:2, registry.example.com/web:1; pair with "
                      "--image REF=path/to/Dockerfile or `images` in the configuration"]
+
+
+def test_images_the_knowledge_table_knows_are_not_called_blind(tmp_path):
+    """nginx:1.27 is judged with what the table says it runs (its ENTRYPOINT, CMD, STOPSIGNAL):
+    the note lists only the image nothing is known of."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "pod.yaml").write_text(POD)
+    (tmp_path / "b" / "pod.yaml").write_text(POD.replace("registry.example.com/web:1", "nginx:1.27"))
+    out = initify("lint", ".", cwd=tmp_path)
+    notes = [line for line in out.stderr.splitlines() if line.startswith("initify: note:")]
+    assert notes == ["initify: note: 1 image(s) judged without a Dockerfile (what the image sets is unknown): "
+                     "registry.example.com/web:1; pair with --image REF=path/to/Dockerfile or `images` in the "
+                     "configuration"]
+    assert out.returncode == 0, out.stdout  # judged: nginx's STOPSIGNAL SIGQUIT is sent by every runtime
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,28 +147,28 @@ RENDERED = ("---\n# Source: web/templates/service.yaml\napiVersion: v1\nkind: Se
 
 
 def test_lint_reads_helm_template_output_from_stdin(tmp_path):
-    out = run("lint", "-", cwd=tmp_path, stdin=RENDERED)
+    out = initify("lint", "-", cwd=tmp_path, stdin=RENDERED)
     assert out.returncode == 1, out.stderr
     line = RENDERED.splitlines().index('    command: ["sh", "-c", "echo start; python app.py"]') + 1
     assert f"-:{line}:5: IN204" in out.stdout
 
 
 def test_stdin_filename_names_the_findings_and_chooses_the_reader(tmp_path):
-    out = run("lint", "-", "--stdin-filename", "deploy/web.yaml", cwd=tmp_path, stdin=SHELL_POD)
+    out = initify("lint", "-", "--stdin-filename", "deploy/web.yaml", cwd=tmp_path, stdin=SHELL_POD)
     assert "deploy/web.yaml:9:5: IN204" in out.stdout
-    dockerfile = run("lint", "-", "--stdin-filename", "Containerfile", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
+    dockerfile = initify("lint", "-", "--stdin-filename", "Containerfile", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
     assert "Containerfile:2:1: IN101" in dockerfile.stdout
-    compose = run("lint", "-", cwd=tmp_path, stdin='services:\n  app:\n    image: x:1\n    command: ["sh", "-c", "a; b"]\n')
+    compose = initify("lint", "-", cwd=tmp_path, stdin='services:\n  app:\n    image: x:1\n    command: ["sh", "-c", "a; b"]\n')
     assert "-:4:5: IN301" in compose.stdout
 
 
 def test_stdin_without_a_name_is_sniffed_as_a_dockerfile(tmp_path):
-    out = run("lint", "-", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
+    out = initify("lint", "-", cwd=tmp_path, stdin="FROM debian:12\nCMD sleep 100\n")
     assert "-:2:1: IN101" in out.stdout
 
 
 def test_fix_from_stdin_prints_the_fixed_text_only(tmp_path):
-    out = run("fix", "-", cwd=tmp_path, stdin=RENDERED)
+    out = initify("fix", "-", cwd=tmp_path, stdin=RENDERED)
     assert out.stdout == RENDERED.replace("echo start; python app.py", "echo start; exec python app.py")
     assert "IN204 fixed" in out.stderr and out.returncode == 0
     assert list(tmp_path.iterdir()) == []  # nothing written
@@ -170,17 +177,17 @@ def test_fix_from_stdin_prints_the_fixed_text_only(tmp_path):
 def test_fix_from_stdin_leaves_fixes_that_need_other_files(tmp_path):
     (tmp_path / "run.sh").write_text('#!/bin/sh\necho hi\n"$@"\n')
     text = 'FROM python:3.12-slim\nCOPY run.sh /run.sh\nENTRYPOINT ["/run.sh"]\n'
-    out = run("fix", "-", "--stdin-filename", "Dockerfile", cwd=tmp_path, stdin=text)
+    out = initify("fix", "-", "--stdin-filename", "Dockerfile", cwd=tmp_path, stdin=text)
     assert out.stdout == text and "IN105" in out.stderr and out.returncode == 1
     assert (tmp_path / "run.sh").read_text() == '#!/bin/sh\necho hi\n"$@"\n'
 
 
 def test_a_manifest_under_another_name_is_read_as_yaml(tmp_path):
     (tmp_path / "rendered.txt").write_text(RENDERED)
-    out = run("lint", "rendered.txt", cwd=tmp_path)
+    out = initify("lint", "rendered.txt", cwd=tmp_path)
     assert "rendered.txt:" in out.stdout and "IN204" in out.stdout and out.returncode == 1
     for args in (["/dev/stdin"], ["-"]):
-        piped = run("lint", *args, cwd=tmp_path, stdin=RENDERED)
+        piped = initify("lint", *args, cwd=tmp_path, stdin=RENDERED)
         assert "IN204" in piped.stdout, piped.stderr
 
 
@@ -190,7 +197,7 @@ def test_a_chart_folder_gets_a_note_with_the_helm_command(tmp_path):
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
     (chart / "values.yaml").write_text("image: registry.example.com/web:1\n")
     (chart / "templates" / "pod.yaml").write_text(SHELL_POD.replace("registry.example.com/web:1", "{{ .Values.image }}"))
-    out = run("lint", ".", cwd=tmp_path)
+    out = initify("lint", ".", cwd=tmp_path)
     assert out.stderr == ("initify: note: ./charts/web: a Helm chart, whose files are templates rather than manifests; "
                           "lint what it renders: `helm template ./charts/web | initify lint -`\n")
 
@@ -200,13 +207,13 @@ def test_fix_of_a_chart_folder_says_to_fix_what_it_renders(tmp_path):
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
     (chart / "templates" / "pod.yaml").write_text(SHELL_POD.replace("registry.example.com/web:1", "{{ .Values.image }}"))
-    out = run("fix", "web", cwd=tmp_path)
+    out = initify("fix", "web", cwd=tmp_path)
     assert "initify: note: web: a Helm chart" in out.stderr and "`helm template web | initify fix -`" in out.stderr
 
 
 def test_fix_of_a_manifest_alone_pairs_from_the_disk_too(tmp_path):
     project(tmp_path)
     # unsafe: whether fedora:40 has a kill program is not known from the knowledge table
-    out = run("fix", "--unsafe-fixes", "k8s/pod.yaml", cwd=tmp_path)
+    out = initify("fix", "--unsafe-fixes", "k8s/pod.yaml", cwd=tmp_path)
     assert "k8s/pod.yaml:7: IN201 fixed (preStop kill -RTMIN+3 1)" in out.stdout, out.stdout + out.stderr
     assert (tmp_path / "Dockerfile").read_text() == SYSTEMD  # only the named file is written

@@ -6,8 +6,6 @@ rules on every manifest fixture and every corpus manifest, except the difference
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 

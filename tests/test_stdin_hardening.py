@@ -9,12 +9,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional, Union
 
 import pytest
 
 from initify.discover import MAX_BYTES
 from manifest_helpers import run as lint_run, workload, write
+from tests.clirun import initify
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN_POD = "apiVersion: v1\nkind: Pod\nspec: [unclosed\n"
@@ -26,15 +26,6 @@ COMMAND_DROPS_TINI = """\
         image: ghcr.io/acme/api:1.0
         command: ["python", "app.py"]
 """
-
-
-def initify(*args: str, cwd: Path, stdin: Optional[Union[str, bytes]] = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    data = stdin.encode() if isinstance(stdin, str) else stdin
-    done = subprocess.run([sys.executable, "-m", "initify", *args], cwd=cwd, input=data, capture_output=True,
-                          env=env, timeout=timeout)
-    done.stdout, done.stderr = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
-    return done
 
 
 @pytest.mark.parametrize("output_format", ["json-lines", "junit", "gitlab"])

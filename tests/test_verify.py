@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.clirun import initify
 
 try:
     from tests import imagekit
@@ -65,10 +66,6 @@ FORWARDER = textwrap.dedent("""\
     while True:
         time.sleep(0.1)
 """)
-
-
-def initify(*args):
-    return subprocess.run([sys.executable, "-m", "initify"] + list(args), capture_output=True, text=True, timeout=120)
 
 
 def live_processes():

@@ -21,28 +21,20 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
     from initify.dockerfile import parser as dockerfile_module
     from initify.dockerfile.findings import image_findings
 
-    if text is not None:
-        context = options.context or (os.path.dirname(os.path.abspath(path)) if path != discover.STDIN else None)
-        try:
-            facts, found = image_findings(dockerfile_module.parse(text, path), options, selection, context)
-        except InputError as error:
-            result.add_parse_error(error)
-            return None
-        except RecursionError:
-            result.add_parse_error(InputError(path, "nested too deeply to read"))
-            return None
-        result.files += 1
-        result.findings.extend(found)
-        return facts
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
-    if path.endswith(dockerfile_module.TEMPLATE_SUFFIXES) and dockerfile_module.template_text(path):
+    from_disk = text is None
+    if from_disk and path.endswith(dockerfile_module.TEMPLATE_SUFFIXES) and dockerfile_module.template_text(path):
         result.notes.append(template_note)
         return None
     try:
-        parsed = dockerfile_module.read(path)
-        facts, found = image_findings(parsed, options, selection, options.context)
+        if text is None:
+            parsed, context = dockerfile_module.read(path), options.context
+        else:
+            parsed = dockerfile_module.parse(text, path)
+            context = options.context or (os.path.dirname(os.path.abspath(path)) if path != discover.STDIN else None)
+        facts, found = image_findings(parsed, options, selection, context)
     except InputError as error:
-        if dockerfile_module.template_text(path):
+        if from_disk and dockerfile_module.template_text(path):
             result.notes.append(template_note)
             return None
         result.add_parse_error(error)

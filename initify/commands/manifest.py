@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from initify.knowledge import loader as knowledge
+from initify.knowledge import signals
 from initify.errors import InputError
 from initify.dockerfile.facts import ImageFacts
 from initify.kubernetes.pods import (
@@ -72,33 +73,39 @@ def _pid1_text(facts: ImageFacts) -> str:
     return json.dumps(pid1.argv, ensure_ascii=False)
 
 
-def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str]:
-    """(the signal PID 1 needs, why); (None, why) when the runtime default SIGTERM is right."""
+def stop_signal(facts: ImageFacts) -> Tuple[Optional[str], str, Optional[str]]:
+    """(the signal PID 1 needs, why, its spelling in the image's STOPSIGNAL or None when the image
+    does not set it); (None, why, None) when the runtime default SIGTERM is right."""
     pid1 = facts.pid1
+    own = facts.stopsignal.raw.strip() if facts.stopsignal is not None and facts.stopsignal.name else None
+    if own is not None and "$" in own:
+        own = facts.stopsignal.name  # type: ignore[union-attr]
     if is_systemd(pid1):
-        return "SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it re-executes itself, daemon-reexec)"
+        in_image = own if facts.stopsignal is not None and facts.stopsignal.name == "SIGRTMIN+3" else None
+        return ("SIGRTMIN+3", "PID 1 is systemd, which halts only on SIGRTMIN+3 (on SIGTERM it re-executes itself, "
+                "daemon-reexec)", in_image)
     if facts.stopsignal is not None and facts.stopsignal.name:
         if facts.stopsignal.inherited:
-            return facts.stopsignal.name, f"The base image {facts.base_image} sets STOPSIGNAL {facts.stopsignal.name}"
-        return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}"
+            return facts.stopsignal.name, f"The base image {facts.base_image} sets STOPSIGNAL {facts.stopsignal.name}", own
+        return facts.stopsignal.name, f"The Dockerfile sets STOPSIGNAL {facts.stopsignal.name}", own
     known = knowledge.load()
     info = facts.base_info
     known_here = info is not None and info.known("stopsignal")  # type: ignore[attr-defined]
     inherited = None if known_here else known.image_stop_signal(facts.base_image)
     if inherited is not None:
-        return inherited, f"The base image {facts.base_image} sets STOPSIGNAL {inherited}"
+        return inherited, f"The base image {facts.base_image} sets STOPSIGNAL {inherited}", inherited
     if pid1 is not None and pid1.kind == "program" and pid1.argv:
         daemon = known.daemon_for(pid1.argv[0])
         if daemon is not None:
-            return daemon.stop_signal, f"PID 1 is {daemon.key}, whose graceful stop signal is {daemon.stop_signal}"
-    return None, "PID 1 stops on SIGTERM, the runtime default"
+            return daemon.stop_signal, f"PID 1 is {daemon.key}, whose graceful stop signal is {daemon.stop_signal}", None
+    return None, "PID 1 stops on SIGTERM, the runtime default", None
 
 
 def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, version: Tuple[int, int]) -> Dict[str, Any]:
     """What the manifest needs, and why, as a plain dict the templates read."""
     pid1 = facts.pid1
     systemd = is_systemd(pid1)
-    signal, signal_reason = stop_signal(facts)
+    signal, signal_reason, spelling = stop_signal(facts)
     if signal == "SIGTERM":
         signal = None
     minimal = minimal_base(facts)
@@ -113,7 +120,11 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
         signal = None
     if signal is not None:
         comments["signal"].append(signal_reason + ".")
-        if options.stopsignal_field and new_enough:
+        if spelling is not None and signals.runtime_risk(spelling) is None and not (options.stopsignal_field and new_enough):
+            delivery = "image"
+            comments["signal"].append("The runtime sends the image STOPSIGNAL: every containerd and CRI-O since 2017 "
+                                      "does for a SIG-prefixed name, so no hook is needed.")
+        elif options.stopsignal_field and new_enough:
             delivery = "field"
             comments["signal"].append("Sent with lifecycle.stopSignal (alpha gate ContainerStopSignals; containerd >= 2.3 or CRI-O >= 1.33), which needs spec.os.name.")
         elif minimal is not None and new_enough:
@@ -156,7 +167,7 @@ def decide(facts: ImageFacts, options: ManifestOptions, kind: str, name: str, ve
         "k8s_version": f"{version[0]}.{version[1]}",
         "pid1": comment_text(_pid1_text(facts)),
         "stop_signal": signal,
-        "delivery": delivery,  # "prestop" | "field" | "none"
+        "delivery": delivery,  # "prestop" | "field" | "image" (the runtime sends it) | "none"
         "prestop_command": prestop if delivery == "prestop" and signal else None,
         "grace": grace,
         "tty": systemd,

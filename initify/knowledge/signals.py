@@ -43,6 +43,22 @@ def launcher_problem(program: str) -> str:
             f"orphaned children; run the program directly (with a SIGTERM handler) or put an init in front")
 
 
+def runtime_risk(spelling: str) -> Optional[str]:
+    """Which runtimes Kubernetes still meets mishandle an image STOPSIGNAL written `spelling`, in
+    words; None when every containerd and CRI-O since 2017 delivers it (a SIG-prefixed name of
+    the standard table). containerd < 1.6 parsed only numbers and SIG-prefixed standard names;
+    CRI-O 1.18 to 1.22.1 turned anything but a SIG-prefixed standard name into SIGTERM."""
+    value = spelling.strip().upper()
+    if value.isdigit():
+        return "CRI-O 1.18 to 1.22.1 silently send SIGTERM for a signal number"
+    if value in STANDARD and _PREFERRED[STANDARD[value]] == value:
+        return None
+    if not value.startswith("SIG"):
+        return (f"containerd < 1.6 cannot parse {spelling.strip()} without the SIG prefix and CRI-O 1.18 to "
+                f"1.22.1 silently send SIGTERM instead")
+    return (f"containerd < 1.6 cannot parse {value} and CRI-O 1.18 to 1.22.1 silently send SIGTERM instead")
+
+
 def name_of(number: int) -> Optional[str]:
     """Canonical name for a signal number: 37 -> 'SIGRTMIN+3', 64 -> 'SIGRTMAX'."""
     if number in _PREFERRED:

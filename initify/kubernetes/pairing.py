@@ -157,11 +157,18 @@ class Pairing(Record):
         """One note for the whole run naming every image judged on its manifest alone."""
         from initify.image import facts as image_facts
 
-        # An image read for real (local storage, a registry) was judged with what it sets.
+        # An image read for real (local storage, a registry), or one the knowledge table says
+        # what it runs, was judged with what it sets: only the others are blind.
         seen = image_facts.current().seen
-        real = (image_facts.LOCAL, image_facts.REGISTRY)
-        images = sorted(image for image in self.unpaired
-                        if image.strip() not in seen or seen[image.strip()].origin not in real)
+
+        def known(image: str) -> bool:
+            info = seen.get(image.strip())
+            if info is None:
+                return False
+            real = info.origin in (image_facts.LOCAL, image_facts.REGISTRY)
+            return real or any(info.get(name) is not None for name in ("entrypoint", "cmd", "stopsignal"))
+
+        images = sorted(image for image in self.unpaired if not known(image))
         if not images:
             return None
         why = f" ({self.ambiguity})" if self.ambiguity else ""

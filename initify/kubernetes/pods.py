@@ -344,6 +344,17 @@ class ContainerFacts(Record):
         return self.image.stopsignal.name
 
     @property
+    def image_stop_signal_spelling(self) -> Optional[str]:
+        """The image STOPSIGNAL as written in its config (runtimes parse that text, not the name)."""
+        if self.image is None:
+            value = self.image_info.value("stopsignal") if self.image_info is not None else None  # type: ignore[attr-defined]
+            return str(value) if value else None
+        stop = self.image.stopsignal
+        if stop is None:
+            return None
+        return stop.name if stop.unresolved or "$" in stop.raw else stop.raw.strip()
+
+    @property
     def image_known(self) -> bool:
         """Whether what the image runs and sets is known: a paired Dockerfile, or the image's config."""
         return self.image is not None or (self.image_info is not None and self.image_info.config_known)  # type: ignore[attr-defined]

@@ -5,13 +5,11 @@ import json
 import textwrap
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from initify.cli import main
+from tests.clirun import invoke
 
 
 def lint(path: Path, *args: str):
-    result = CliRunner().invoke(main, ["lint", "--format", "json", *args, str(path)], catch_exceptions=False)
+    result = invoke(["lint", "--format", "json", *args, str(path)])
     return [(f["code"], f["line"], f["message"]) for f in json.loads(result.stdout)]
 
 
@@ -117,10 +115,10 @@ def test_fix_removes_unused_codes_and_comments_keeps_the_rest(tmp_path):
         # initify: ignore=IN108
         RUN true
         """)
-    result = CliRunner().invoke(main, ["fix", "--select", "IN002,IN101", str(path)], catch_exceptions=False)
+    result = invoke(["fix", "--select", "IN002,IN101", str(path)])
     assert "IN002 fixed" in result.output
     # IN108 did not run (--select), so its comment is kept: initify cannot know it is unused
     assert path.read_text() == "FROM python:3.12-slim\n# initify: ignore=IN101  (legacy)\nCMD python3 app.py\n# initify: ignore=IN108\nRUN true\n"
     assert in002(lint(path, "--select", "IN002,IN101")) == []
-    CliRunner().invoke(main, ["fix", str(path)], catch_exceptions=False)
+    invoke(["fix", str(path)])
     assert "# initify: ignore=IN108" not in path.read_text()

@@ -163,7 +163,8 @@ def test_a_shell_that_execs_the_last_command_makes_it_info(findings, base, shell
     program = "bash" if base == "debian" else "sh"
     (found,) = findings(f'FROM {base}\nCMD ["{program}", "-c", "cd /srv && python app.py"]\n', select=["IN104"])
     assert found.severity == "info"
-    assert f"is {shell} (" in found.message and "takes the shell's PID" in found.message
+    says = "bash execs the last command" if program == "bash" else f"this image's sh is {shell} ("
+    assert says in found.message and "takes the shell's PID" in found.message
     assert found.fix is not None  # `exec` is still exact
 
 
@@ -174,7 +175,7 @@ def test_a_compound_tail_keeps_the_warning_on_busybox(findings):
 
 def test_an_unknown_shell_says_so(findings):
     (found,) = findings('FROM example.com/own/base:1\nCMD ["sh", "-c", "python app.py"]\n', select=["IN104"])
-    assert found.severity == "warning" and "not known here" in found.message
+    assert found.severity == "warning" and "this image's shell is not known" in found.message
 
 
 def test_advice_for_a_compound_last_command(findings):

@@ -33,10 +33,21 @@ def test_systemd_image_without_hook_is_an_error(tmp_path, kind):
     assert '["kill", "-RTMIN+3", "1"]' in result.findings[0].message
 
 
-def test_other_signal_is_a_warning(tmp_path):
+def test_a_sig_prefixed_standard_stopsignal_is_left_to_the_runtime(tmp_path):
+    """Every containerd and CRI-O since 2017 sends the image's SIGQUIT: nothing to report."""
+    assert lint(tmp_path, NGINX_IMAGE, workload("Pod", PLAIN))[0] == []
+
+
+@pytest.mark.parametrize("spelling, runtimes", [
+    ("QUIT", "containerd < 1.6 cannot parse QUIT without the SIG prefix and CRI-O 1.18 to 1.22.1 silently send SIGTERM"),
+    ("3", "CRI-O 1.18 to 1.22.1 silently send SIGTERM for a signal number"),
+])
+def test_a_spelling_some_runtimes_mishandle_is_a_warning(tmp_path, spelling, runtimes):
     text = workload("Pod", PLAIN)
-    found, _ = lint(tmp_path, NGINX_IMAGE, text)
+    found, result = lint(tmp_path, NGINX_IMAGE.replace("SIGQUIT", spelling), text)
     assert found == [("IN201", line_of(text, "- name: app"), "warning")]
+    assert runtimes in result.findings[0].message
+    assert '["/bin/sh", "-c", "kill -QUIT 1"]' in result.findings[0].message
 
 
 def test_prestop_kill_to_pid1_delivers_it(tmp_path):
@@ -117,7 +128,7 @@ def test_busybox_init_from_the_table_is_not_systemd(tmp_path):
 
 
 def test_distroless_base_has_no_kill(tmp_path):
-    image = 'FROM gcr.io/distroless/static-debian12\nSTOPSIGNAL SIGINT\nCMD ["/app"]\n'
+    image = 'FROM gcr.io/distroless/static-debian12\nSTOPSIGNAL INT\nCMD ["/app"]\n'
     found, result = lint(tmp_path, image, workload("Pod", PLAIN))
     assert len(found) == 1
     assert "no preStop exec hook can work" in result.findings[0].message

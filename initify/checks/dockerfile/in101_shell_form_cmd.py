@@ -6,14 +6,19 @@ from initify.engine import Hit, hit
 from initify.dockerfile import rewrite
 from initify.dockerfile.facts import SHELL, ImageFacts, Step, also_init
 
-UNKNOWN_SHELL_CLAUSE = "unless this image's /bin/sh is bash or BusyBox, which exec the last command (not known here)"
+UNKNOWN_SHELL_CLAUSE = ("if /bin/sh here is dash, as on Debian and Ubuntu; bash and BusyBox exec the last command, "
+                        "and this image's shell is not known")
 
 
 def shell_says(step: Step) -> str:
-    """`this image's /bin/sh is bash (local image x: /bin/sh is bash), which execs the last command`."""
+    """What the shell does with the last command, and how initify knows: `bash execs the last
+    command`, or `this image's /bin/sh is busybox (local image x: /bin/sh -> busybox), which execs
+    the last command`."""
     fact = step.shell_fact
     program = step.argv[0]
-    return f"this image's {program} is {fact.value} ({fact.source}), which execs the last command"  # type: ignore[attr-defined]
+    if str(fact.source).startswith("argv[0] is"):  # type: ignore[union-attr]
+        return f"{program} execs the last command"  # `bash -c`: the program names the shell
+    return f"this image's {program} is {fact.value} ({fact.source}), which execs the last command"  # type: ignore[union-attr]
 
 
 def unknown_shell(step: Step) -> bool:

@@ -19,11 +19,6 @@ FIX_SAFETY = "safe/unsafe"
 FIXES = True
 SUMMARY = "the image needs a stop signal other than SIGTERM (systemd: SIGRTMIN+3) and the container has no preStop kill or lifecycle.stopSignal that sends it"
 
-RUNTIMES = (
-    "containerd < 1.6 cannot parse SIGRTMIN+3 and CRI-O 1.18 to 1.22.1 silently send SIGTERM instead"
-)
-
-
 def _remedies(subject: ContainerFacts, wanted: str) -> List[str]:
     remedies = []
     if not subject.pod.share_process_namespace:
@@ -116,7 +111,10 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
     if sent is not None and subject.pod.share_process_namespace:
         problem = "the preStop `kill ... 1` signals the pause container, because `shareProcessNamespace: true` makes it PID 1"
     elif subject.image_known and subject.image_stop_signal == wanted:
-        problem = f"the pod relies on the runtime honouring the image STOPSIGNAL ({RUNTIMES})"
+        risk = signals.runtime_risk(subject.image_stop_signal_spelling or wanted)
+        if risk is None:
+            return  # every containerd and CRI-O since 2017 sends a SIG-prefixed standard name
+        problem = f"the pod relies on the runtime honouring the image STOPSIGNAL ({risk})"
     elif subject.image_known:
         problem = "the image sets no matching STOPSIGNAL, so the runtime sends SIGTERM"
     else:
