@@ -14,7 +14,7 @@ from initify.errors import InputError
 from initify.kubernetes.manifests import dump_documents, render_documents
 DATA = Path(__file__).parent / "data" / "compose"
 FIXTURES = sorted(DATA.iterdir())
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 
 def corpus_compose_files() -> List[Path]:

@@ -18,8 +18,7 @@ from initify import discover, engine
 from initify.commands import lint
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = next((c for c in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if c.is_dir()),
-              ROOT.parent / "shared" / "corpus")
+from tests.corpus import CORPUS
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 

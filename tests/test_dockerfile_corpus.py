@@ -9,7 +9,6 @@ allowed difference: BuildKit's parse stage accepts unknown instructions (Go temp
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import List
 
 import pytest
@@ -26,7 +25,7 @@ from tests.test_dockerfile_parser import (
 
 oracle = pytest.importorskip("dockerfile")
 
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 
 def corpus_dockerfiles() -> List[str]:

@@ -12,9 +12,7 @@ import pytest
 
 from initify.commands import lint
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 
 def corpus_dockerfiles():

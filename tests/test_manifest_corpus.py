@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from initify.cli import main
 
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) if CORPUS.is_dir() else []
 DUPLICATE_KEYS = {"etcd-controller.yaml", "etcd-discovery-controller.yaml", "openshift-controller.yaml"}
 

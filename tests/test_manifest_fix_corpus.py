@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -16,7 +15,7 @@ from initify import discover
 from initify.commands import fix
 from initify.commands import lint
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+from tests.corpus import CORPUS
 FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")
     and discover.kind_of(str(p)) in (discover.MANIFEST, discover.COMPOSE)

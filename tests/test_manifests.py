@@ -23,7 +23,7 @@ from initify.kubernetes.manifests import (
 
 DATA = Path(__file__).parent / "data" / "manifests"
 FIXTURES = sorted(DATA.glob("*.yaml"))
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 
 def load(name: str) -> ManifestFile:

@@ -28,7 +28,7 @@ from initify.dockerfile import parser as dockerfile
 from initify.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 PRIMARY = ["IN101", "IN102", "IN103", "IN104", "IN105"]
 
 

@@ -25,7 +25,7 @@ from initify.kubernetes.manifests import load_manifest
 from initify.errors import InputError
 
 DATA = Path(__file__).parent / "data"
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 CONTAINER_RULES = ("IN203", "IN204", "IN205", "IN206")
 POD_RULES = ("IN202", "IN207")  # lint reports these once per pod: compared per pod
 

@@ -11,9 +11,7 @@ import pytest
 
 from initify.dockerfile.shell import add_exec, analyse
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 pytestmark = [
     pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(), reason="shared corpus absent"),

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("tree_sitter_bash") is 
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "data" / "scripts"
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS
 
 
 def script(name: str) -> str:

@@ -26,8 +26,7 @@ from initify.commands import fix
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared/corpus from the main checkout; from a worktree in /work/wt/NAME, two levels up.
-CORPUS = next((c for c in (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus") if c.is_dir()),
-              ROOT.parent / "shared" / "corpus")
+from tests.corpus import CORPUS
 FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")
     and discover.kind_of(str(p)) in (discover.MANIFEST, discover.COMPOSE)
