@@ -78,14 +78,16 @@ def manifest(args, cache, cwd):
 def test_dockerfile_from_a_registry_image_inherits_its_config(tmp_path, pushed):
     """(Runs before the test that stops the registry.) `FROM` the bash image in the registry (ENTRYPOINT ["/usr/local/bin/start"], CMD ["serve"],
     STOPSIGNAL SIGQUIT): with `--image-facts registry` the image it builds runs start and stops
-    on SIGQUIT, so its manifest sends SIGQUIT; without the registry nothing is known of the base."""
+    on SIGQUIT, which every runtime sends for it, so its manifest says so and adds no hook; without
+    the registry nothing is known of the base."""
     _, refs = pushed
     (tmp_path / "Dockerfile").write_text(f"FROM {refs['bash']}\nRUN true\n")
     args = ["--image", "registry.example.com/app:1", "--kind", "Pod", "Dockerfile"]
     read = manifest(args + ["--image-facts", "registry"], tmp_path / "cache", tmp_path)
     assert read.returncode == 0, read.stderr
     assert f"The base image {refs['bash']} sets STOPSIGNAL SIGQUIT" in read.stdout
-    assert "-QUIT" in read.stdout and "/usr/local/bin/start" in read.stdout
+    assert "# The runtime sends the image STOPSIGNAL" in read.stdout and "/usr/local/bin/start" in read.stdout
+    assert "preStop" not in read.stdout
     blind = manifest(args + ["--image-facts", "local"], tmp_path / "cache", tmp_path)
     assert blind.returncode == 0, blind.stderr
     assert "SIGQUIT" not in blind.stdout and "/usr/local/bin/start" not in blind.stdout
@@ -95,13 +97,14 @@ def test_manifests_are_judged_from_registry_images(tmp_path, pushed):
     server, refs = pushed
     cache = tmp_path / "cache"
     pod = workload("Pod", (
+        "os:\n  name: linux\n"
         "containers:\n"
         f"- name: shell\n  image: {refs['busybox']}\n  args: [\"sh\", \"-c\", \"while true; do sleep 5; done\"]\n"
-        f"- name: quit\n  image: {refs['bash']}\n"
+        f"- name: quit\n  image: {refs['bash']}\n  lifecycle:\n    stopSignal: SIGTERM\n"
         f"- name: plain\n  image: {refs['dash']}\n  command: [\"sh\", \"-c\", \"cd /srv && python3 app.py\"]\n"
         f"- name: execd\n  image: {refs['busybox']}\n  command: [\"sh\", \"-c\", \"cd /srv && httpd -f\"]\n"))
     (tmp_path / "pod.yaml").write_text(pod)
-    first = lint(["--format", "json", "--image-facts", "registry", "pod.yaml"], cache, tmp_path)
+    first = lint(["--format", "json", "--image-facts", "registry", "--k8s-version", "1.33", "pod.yaml"], cache, tmp_path)
     assert first.returncode == 1, first.stderr
     assert "3 images: 3 from a registry" in first.stderr
     import json
@@ -113,17 +116,17 @@ def test_manifests_are_judged_from_registry_images(tmp_path, pushed):
         by_container.setdefault(name, []).append((finding["code"], finding["severity"]))
     # busybox has no ENTRYPOINT: args are the whole command, a shell looping as PID 1
     assert ("IN204", "warning") in by_container["shell"] and ("IN206", "warning") in by_container["shell"]
-    # the image's own STOPSIGNAL SIGQUIT, read from its config
+    # the image's own STOPSIGNAL SIGQUIT, read from its config, loses to the pod's SIGTERM
     assert [code for code, _ in by_container["quit"]] == ["IN201"]
     # dash forks: the shell stays PID 1; BusyBox execs httpd: info only
     assert ("IN204", "warning") in by_container["plain"]
     assert by_container["execd"] == [("IN204", "info")]
     quit_message = next(f["message"] for f in findings if "'quit'" in f["message"])
-    assert '["/bin/sh", "-c", "kill -QUIT 1"]' in quit_message  # no kill program: the shell's builtin
+    assert "the image stops on SIGQUIT, but `lifecycle.stopSignal` sends SIGTERM" in quit_message
     # the second run needs no registry: it is stopped, the cache answers
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
-    second = lint(["--format", "json", "--image-facts", "registry", "pod.yaml"], cache, tmp_path)
+    second = lint(["--format", "json", "--image-facts", "registry", "--k8s-version", "1.33", "pod.yaml"], cache, tmp_path)
     assert json.loads(second.stdout) == findings, second.stderr
     assert "3 from a registry" in second.stderr and "note" not in second.stderr
     assert len(list((cache / "initify" / "registry").glob("sha256-*.json"))) == 3

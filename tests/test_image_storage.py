@@ -112,12 +112,17 @@ def test_in106_fix_uses_the_real_tools(tmp_path, images):
 
 
 def test_unpaired_pod_of_a_local_image_is_judged_from_it(tmp_path, images):
+    """The image's STOPSIGNAL SIGQUIT (its config) is what every runtime sends: nothing to say. A
+    pod that makes systemd PID 1 needs SIGRTMIN+3 instead, sent by the image's own tools."""
     text = workload("Pod", f"containers:\n- name: app\n  image: {images['bash']}\n")
     paths = write(tmp_path, {"pod.yaml": text})
+    assert [f for f in run([paths["pod.yaml"]]).findings if f.code == "IN201"] == []
+    text = workload("Pod", f"containers:\n- name: app\n  image: {images['bash']}\n  command: [\"/lib/systemd/systemd\"]\n")
+    paths = write(tmp_path / "systemd", {"pod.yaml": text})
     (found,) = [f for f in run([paths["pod.yaml"]]).findings if f.code == "IN201"]
-    assert "the image stops on SIGQUIT" in found.message
+    assert "PID 1 is systemd" in found.message and "the image sets no matching STOPSIGNAL" in found.message
     # no kill program, but a shell: its builtin kill through /bin/sh -c
-    assert '["/bin/sh", "-c", "kill -QUIT 1"]' in found.fix.edits[0].text and found.fix.safe
+    assert '["/bin/sh", "-c", "kill -RTMIN+3 1"]' in found.fix.edits[0].text and found.fix.safe
 
 
 def test_off_does_not_read_the_store(tmp_path, images):
@@ -192,7 +197,8 @@ def test_from_a_real_image_its_entrypoint_takes_the_cmd(tmp_path, images):
 
     facts = facts_module.analyse_image(parser.parse(f"FROM {images['bash']}\n", str(tmp_path / "Dockerfile")))
     assert facts.pid1_argv == ["/usr/local/bin/start", "serve"]
-    assert manifest_command.stop_signal(facts) == ("SIGQUIT", f"The base image {images['bash']} sets STOPSIGNAL SIGQUIT")
+    assert manifest_command.stop_signal(facts) == ("SIGQUIT", f"The base image {images['bash']} sets STOPSIGNAL SIGQUIT",
+                                                   "SIGQUIT")
 
 
 # --- compose services judged from their real image ---------------------------------------------
