@@ -336,9 +336,10 @@ def _load_yaml(path: str, kind: str, text: str) -> "Loaded":
     from initify.compose.files import load_compose
     from initify.kubernetes.manifests import load_manifest
 
+    # read only: every fix is a text splice (yaml_edit re-renders from its own round-trip load)
     if kind == discover.COMPOSE:
-        return load_compose(path, text)
-    return load_manifest(path, text)
+        return load_compose(path, text, round_trip=False)
+    return load_manifest(path, text, round_trip=False)
 
 
 def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions, root: Optional[str] = None) -> None:

@@ -43,11 +43,11 @@ def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Re
         text = (texts or {}).get(path)
         try:
             if kind == discover.COMPOSE:
-                compose_file = load_compose(path, text)
+                compose_file = load_compose(path, text, round_trip=False)
                 if compose_file.services:
                     loaded.append((compose_file, selection))
                 continue
-            manifest = load_manifest(path, text)
+            manifest = load_manifest(path, text, round_trip=False)
         except InputError as error:
             if result is None:
                 raise
@@ -72,7 +72,7 @@ def _manifests_on_disk(root: str) -> Dict[str, List[Optional[str]]]:
     found: Dict[str, List[Optional[str]]] = {}
     for path, _, _ in _cheap_candidates([(p, discover.MANIFEST, engine.Selection()) for p in discover.discover([root], [discover.MANIFEST])]):
         try:
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, round_trip=False)
         except (InputError, RecursionError):
             continue
         found[path] = [c.image for pod in manifest.pods for c in pod.containers if c.role == "container"]

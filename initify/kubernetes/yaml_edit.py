@@ -351,9 +351,11 @@ def _doc_chunk(loaded: YamlFile, doc_index: int) -> Optional[Tuple[int, int]]:
     if not isinstance(line, int):
         return None
     chunk = _chunk_of_line(loaded.text, line)
-    if chunk is None or sum(1 for root, _ in _root_lines(loaded) if chunk[0] <= root <= chunk[1]) != 1:
+    if chunk is None:
         return None
-    return chunk
+    roots = _root_lines(loaded)  # sorted: the roots inside the chunk are one run of them
+    inside = bisect.bisect_right(roots, (chunk[1], len(roots))) - bisect.bisect_left(roots, (chunk[0], -1))
+    return chunk if inside == 1 else None
 
 
 def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bool:
@@ -374,7 +376,7 @@ def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bo
     if skipped:
         return False
     try:
-        documents = [doc for doc in parse_documents(loaded.path, new_text, loaded.style) if doc is not None]
+        documents = [doc for doc in parse_documents(loaded.path, new_text, loaded.style, round_trip=False) if doc is not None]
     except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
         return False
     return len(documents) == 1 and plain(documents[0]) == expected
@@ -383,7 +385,7 @@ def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bo
 def _file_loads_as(loaded: YamlFile, text: str, doc_index: int, expected: Any) -> bool:
     """The whole-file check, for a document whose lines cannot be told apart."""
     try:
-        documents = parse_documents(loaded.path, text, loaded.style)
+        documents = parse_documents(loaded.path, text, loaded.style, round_trip=False)
     except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
         return False
     if len(documents) != len(loaded.documents):
@@ -442,6 +444,8 @@ def set_key(loaded: YamlFile, mapping: Any, key: str, value: Any, first: bool = 
     located = _locate(loaded, mapping)
     if located is None:
         return None
+    if not checking_fixes():
+        return _unplanned(loaded)
     doc_index, path = located
     expected = _expected(loaded, doc_index, path, key, value)
     present = key in mapping
@@ -459,16 +463,20 @@ def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: Any,
                         path: Sequence[PathKey], key: Any, value: Any) -> Optional[Edit]:
     """`splice` when the text it makes loads as `expected` (document `doc_index`, plain; every
     other document unchanged); else the one document re-rendered with `path`'s `key` set to
-    `value`, when that loads right; else None. Under `engine.LintOnly` nothing is checked: lint
-    only marks the finding fixable and never applies the edit."""
-    if not checking_fixes():
-        return splice if splice is not None else Edit(loaded.path, 1, 0, "")
+    `value`, when that loads right; else None."""
     if splice is not None and _loads_as(loaded, splice, doc_index, expected):
         return splice
     rendered = _rerender_edit(loaded, doc_index, path, key, value)
     if rendered is not None and _loads_as(loaded, rendered, doc_index, expected):
         return rendered
     return None
+
+
+def _unplanned(loaded: YamlFile) -> Edit:
+    """The edit returned under `engine.LintOnly`: lint only marks the finding fixable ([*]) and
+    never applies or shows the edit, so none is planned (planning one parses its document again;
+    a file of a thousand pods took seconds)."""
+    return Edit(loaded.path, 1, 0, "")
 
 
 def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optional[Edit]:
@@ -481,6 +489,8 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     *parent_path, parent_key = path if path else [None]
     if parent_key is None:
         return None
+    if not checking_fixes():
+        return _unplanned(loaded)
     doc = plain(loaded.documents[doc_index])
     _walk(doc, path)[index] = value
     splice = None
@@ -524,6 +534,8 @@ def prepend_items(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Opt
     located = _locate(loaded, sequence)
     if located is None or not located[1]:
         return None
+    if not checking_fixes():
+        return _unplanned(loaded)
     doc_index, path = located
     *parent_path, parent_key = path
     new_list = list(values) + [plain(item) for item in sequence]
