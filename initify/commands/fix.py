@@ -192,6 +192,7 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
     parsed = dockerfile_module.parse(state.text, state.display)
     facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base,
                                   plan.planned_files())
+    plan.notes.extend(note for note in (facts.notes if facts is not None else []) if note not in plan.notes)
     return None if facts is None else found
 
 

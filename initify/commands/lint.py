@@ -33,6 +33,7 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
             return None
         result.files += 1
         result.findings.extend(found)
+        add_notes(result.notes, facts)
         return facts
     template_note = f"{path}: skipped, a template rather than a Dockerfile"
     if path.endswith(dockerfile_module.TEMPLATE_SUFFIXES) and dockerfile_module.template_text(path):
@@ -52,7 +53,15 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
         return None
     result.files += 1
     result.findings.extend(found)
+    add_notes(result.notes, facts)
     return facts
+
+
+def add_notes(notes: List[str], facts: Optional["ImageFacts"]) -> None:
+    """The notes of a Dockerfile's facts (a context script too large to read), each once."""
+    for note in facts.notes if facts is not None else []:
+        if note not in notes:
+            notes.append(note)
 
 
 def beside_named_dockerfiles(paths: Sequence[str], linted: Sequence[str]) -> List[str]:

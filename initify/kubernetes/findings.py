@@ -210,7 +210,7 @@ def lint_yaml_files(
             result.findings.extend(findings_for(item, selection, paired, version))
         except InputError as error:  # a Dockerfile it pairs with does not parse, a compose stage is missing
             result.add_parse_error(error, count=False)
-    result.notes.extend(paired.notes)
+    result.notes.extend(note for note in paired.notes if note not in result.notes)
     note = paired.unpaired_note()
     if note is not None:
         result.notes.append(note)
