@@ -69,9 +69,9 @@ class Fix(NamedTuple):
     after_others: bool = False  # apply only once no other fix applies (the others may remove the need)
 
 
-# Whether fixes are planned and checked as well as found. `initify lint` only shows that a finding
-# can be fixed ([*]); planning a YAML fix means parsing its document again, which lint skips
-# (unless --show-fixes prints the edits).
+# Whether fixes are checked as well as found. `initify lint` only shows that a finding can be
+# fixed ([*]); checking a YAML fix means parsing its document again, which lint skips (unless
+# --show-fixes prints the edits: then they are checked, to show what `initify fix` applies).
 _CHECK_FIXES = True
 
 
@@ -80,8 +80,7 @@ def checking_fixes() -> bool:
 
 
 class LintOnly:
-    """`with LintOnly():` rules mark findings fixable without planning YAML edits (lint never
-    applies them)."""
+    """`with LintOnly():` rules find fixes without checking them (lint never applies them)."""
 
     def __enter__(self) -> None:
         global _CHECK_FIXES

@@ -96,8 +96,8 @@ POD_SH_C = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  container
 
 
 def test_show_fixes_plans_the_yaml_edit_that_fix_applies(tmp_path):
-    """Plain lint plans no YAML edit (it only marks [*]); --show-fixes plans and checks the edit,
-    and prints the very line `initify fix` writes."""
+    """Plain lint does not parse a YAML fix's result to check it (it only marks [*]);
+    --show-fixes checks the edit as `initify fix` does, and prints the very line fix writes."""
     path = tmp_path / "pod.yaml"
     path.write_text(POD_SH_C)
     assert "IN204 [*]" in lint("--select", "IN204", str(path)).stdout

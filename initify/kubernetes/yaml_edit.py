@@ -444,8 +444,6 @@ def set_key(loaded: YamlFile, mapping: Any, key: str, value: Any, first: bool = 
     located = _locate(loaded, mapping)
     if located is None:
         return None
-    if not checking_fixes():
-        return _unplanned(loaded)
     doc_index, path = located
     expected = _expected(loaded, doc_index, path, key, value)
     present = key in mapping
@@ -463,20 +461,17 @@ def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: Any,
                         path: Sequence[PathKey], key: Any, value: Any) -> Optional[Edit]:
     """`splice` when the text it makes loads as `expected` (document `doc_index`, plain; every
     other document unchanged); else the one document re-rendered with `path`'s `key` set to
-    `value`, when that loads right; else None."""
+    `value`, when that loads right; else None. Under `engine.LintOnly` nothing is parsed to
+    check it: lint only marks the finding fixable and never applies the edit (`lint
+    --show-fixes` checks, to print what `fix` applies)."""
+    if not checking_fixes():
+        return splice if splice is not None else Edit(loaded.path, 1, 0, "")
     if splice is not None and _loads_as(loaded, splice, doc_index, expected):
         return splice
     rendered = _rerender_edit(loaded, doc_index, path, key, value)
     if rendered is not None and _loads_as(loaded, rendered, doc_index, expected):
         return rendered
     return None
-
-
-def _unplanned(loaded: YamlFile) -> Edit:
-    """The edit returned under `engine.LintOnly`: lint only marks the finding fixable ([*]) and
-    never applies or shows the edit, so none is planned (planning one parses its document again;
-    a file of a thousand pods took seconds)."""
-    return Edit(loaded.path, 1, 0, "")
 
 
 def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optional[Edit]:
@@ -489,8 +484,6 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     *parent_path, parent_key = path if path else [None]
     if parent_key is None:
         return None
-    if not checking_fixes():
-        return _unplanned(loaded)
     doc = plain(loaded.documents[doc_index])
     _walk(doc, path)[index] = value
     splice = None
@@ -534,8 +527,6 @@ def prepend_items(loaded: YamlFile, sequence: Any, values: Sequence[str]) -> Opt
     located = _locate(loaded, sequence)
     if located is None or not located[1]:
         return None
-    if not checking_fixes():
-        return _unplanned(loaded)
     doc_index, path = located
     *parent_path, parent_key = path
     new_list = list(values) + [plain(item) for item in sequence]
