@@ -1,4 +1,4 @@
-"""The fast YAML reader (libyaml composed into ruamel.yaml nodes) against ruamel.yaml's own round
+"""The fast YAML reader (libyaml, through ruamel.yaml's C extension, composed into ruamel.yaml nodes) against ruamel.yaml's own round
 trip: every real manifest and compose file, every fixture, random YAML and the odd cases load to
 the same objects at the same lines and columns and give the same findings and fixes; what the fast
 reader cannot read the same way goes to ruamel.yaml (the same errors, alias-bomb and duplicate-key
@@ -73,7 +73,7 @@ def fast_reads(text: str) -> bool:
     return True
 
 
-def test_pyyaml_with_libyaml_is_installed():
+def test_ruamel_yaml_c_extension_is_installed():
     """Without the C extension every file silently takes the slow path: the set-up must have it."""
     assert fast_yaml.available()
 

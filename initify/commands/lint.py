@@ -95,8 +95,8 @@ def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None
         stdin_filename: Optional[str] = None, show_fixes: bool = False) -> Result:
     """Lint every file under `paths` (`-`: `stdin_text`, read as `stdin_filename` says or as its
     content looks). A file or input that cannot be read or parsed is an IN001 finding and the
-    others are still linted; a bad path or configuration raises InputError. Fixes are planned
-    (and checked, as `fix` does) only for `show_fixes`, which prints them."""
+    others are still linted; a bad path or configuration raises InputError. A YAML fix is
+    checked (its document parsed again, as `fix` does) only for `show_fixes`, which prints it."""
     if show_fixes:
         return _run(paths, options, stdin_text, stdin_filename)
     with engine.LintOnly():

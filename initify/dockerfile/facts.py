@@ -427,8 +427,8 @@ def inside_folder(path: str, root: str) -> bool:
 def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str, str],
                        too_large: Optional[List[str]] = None) -> Optional[Tuple[str, str]]:
     """(absolute path, text) of a context file, or None: outside the context, missing, binary,
-    unreadable or over the size cap (then the error is added to `too_large`: it must be said,
-    a script initify did not read is neither checked nor ever edited).
+    unreadable or over the size cap (then the reason is added to `too_large`, for a note: a
+    script initify did not read is neither checked nor ever edited, and the run must say so).
     A file in `planned_files` (absolute path -> text) is read from there instead of the disk."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
     planned = planned_files.get(os.path.abspath(candidate))

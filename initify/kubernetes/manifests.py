@@ -3,8 +3,8 @@
 Files are loaded with ruamel.yaml in round-trip mode and the loaded `CommentedMap`s are kept, so
 `dump_documents` can write them back keeping comments, key order, quoting, flow style and
 document markers. Lint and fix only read them (fixes splice text): they ask for
-`round_trip=False`, and libyaml reads the file into the same objects without comments, about five
-times faster (`initify.kubernetes.fast_yaml`). The YAML layer (reading, style detection, dumping)
+`round_trip=False`, and libyaml (ruamel.yaml's C extension) reads the file into the same objects
+without comments, about five times faster (`initify.kubernetes.fast_yaml`). The YAML layer (reading, style detection, dumping)
 lives here too and is shared with `initify.compose.files`.
 
 ruamel.yaml is imported inside functions only: importing it costs tens of milliseconds, and a run
