@@ -264,7 +264,7 @@ def lint(
     _start_image_facts(image_facts)
     try:
         config_module.use_config_file(config_file)
-        result = lint_module.run(list(paths), options, _read_stdin(paths), stdin_filename)
+        result = lint_module.run(list(paths), options, _read_stdin(paths), stdin_filename, show_fixes=show_fixes)
     except InputError as error:
         raise _fail(str(error))
     if not quiet:

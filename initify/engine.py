@@ -70,7 +70,8 @@ class Fix(NamedTuple):
 
 
 # Whether fixes are checked as well as found. `initify lint` only shows that a finding can be
-# fixed ([*]); checking a YAML fix means parsing its document again, which lint skips.
+# fixed ([*]); checking a YAML fix means parsing its document again, which lint skips (unless
+# --show-fixes prints the edits: then they are checked, to show what `initify fix` applies).
 _CHECK_FIXES = True
 
 

@@ -91,6 +91,23 @@ def test_show_fixes_prints_the_edit_and_its_safety(tmp_path):
     assert path.read_text().splitlines()[1] == 'CMD ["python3", "app.py"]'
 
 
+POD_SH_C = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1\n"
+            '    command: ["sh", "-c", "python app.py"]  # keep me\n')
+
+
+def test_show_fixes_plans_the_yaml_edit_that_fix_applies(tmp_path):
+    """Plain lint does not parse a YAML fix's result to check it (it only marks [*]);
+    --show-fixes checks the edit as `initify fix` does, and prints the very line fix writes."""
+    path = tmp_path / "pod.yaml"
+    path.write_text(POD_SH_C)
+    assert "IN204 [*]" in lint("--select", "IN204", str(path)).stdout
+    lines = lint("--show-fixes", "--select", "IN204", str(path)).stdout.splitlines()
+    shown = [line[len("      + "):] for line in lines if line.startswith("      + ")]
+    assert shown == ['    command: ["sh", "-c", "exec python app.py"]  # keep me'], lines
+    CliRunner().invoke(main, ["fix", "--select", "IN204", str(path)], catch_exceptions=False)
+    assert path.read_text().splitlines()[-1] == shown[0]
+
+
 def test_config_file_replaces_the_nearest_one(broken, tmp_path):
     (broken / "a" / ".initify.toml").write_text('ignore = ["IN101"]\n')
     shared = tmp_path / "shared.toml"

@@ -334,6 +334,42 @@ def test_fix_never_truncates_a_large_entrypoint_script(tmp_path):
     assert (tmp_path / "entry.sh").read_text() == script
 
 
+@pytest.mark.parametrize("output_format", ["text", "json", "json-lines", "sarif", "github", "junit", "gitlab"])
+def test_an_entrypoint_script_over_the_cap_is_named_not_skipped_silently(tmp_path, output_format):
+    """A context script over the read cap was skipped without a word (`All checks passed`): now
+    one note names it and the cap, in every format, and fix leaves it alone."""
+    from initify.discover import MAX_BYTES
+
+    script = "#!/bin/sh\npython prepare.py\n#" + "x" * MAX_BYTES + "\npython app.py\n"
+    (tmp_path / "entry.sh").write_text(script)
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n')
+    note = (f"initify: note: Dockerfile:2: entry.sh (run as /entry.sh) is larger than {MAX_BYTES:,} bytes, "
+            "the most initify reads: it is not checked and never edited")
+    result = initify("lint", "--format", output_format, "Dockerfile", cwd=tmp_path)
+    no_traceback(result)
+    assert stderr_lines(result) == [note], result.stderr
+    if output_format == "text":
+        result = initify("fix", "Dockerfile", cwd=tmp_path)
+        no_traceback(result)
+        assert stderr_lines(result).count(note) == 1, result.stderr
+        assert (tmp_path / "entry.sh").read_text() == script
+
+
+def test_an_entrypoint_script_over_the_cap_is_named_for_a_paired_manifest(tmp_path):
+    """The manifest's run reads the Dockerfile it pairs with: the note comes from there too."""
+    from initify.discover import MAX_BYTES
+
+    (tmp_path / "entry.sh").write_text("#!/bin/sh\n#" + "x" * MAX_BYTES + "\npython app.py\n")
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n')
+    (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+                                       "  - name: app\n    image: app:1\n")
+    result = initify("lint", "--image", "app:1=Dockerfile", "pod.yaml", cwd=tmp_path)
+    no_traceback(result)
+    assert [line for line in stderr_lines(result) if "entry.sh" in line] == [
+        f"initify: note: Dockerfile:2: entry.sh (run as /entry.sh) is larger than {MAX_BYTES:,} bytes, "
+        "the most initify reads: it is not checked and never edited"], result.stderr
+
+
 # --- writes: all or nothing --------------------------------------------------------------------
 
 

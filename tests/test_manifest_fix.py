@@ -7,6 +7,7 @@ keep their bytes."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -245,6 +246,20 @@ def test_sh_c_in_flow_list_and_literal_block_get_exec(tmp_path):
     assert applied(plan) == ["IN204"] and len(plan.applied) == 2
     expected = original.replace("hi; python", "hi; exec python").replace("    python app.py\n", "    exec python app.py\n")
     assert text == expected
+
+
+def test_a_fixed_flow_item_stays_readable_by_libyaml(tmp_path):
+    """The item was single-quoted with '' inside; written plain, `[cd /x && git clone https://...]`
+    loads in ruamel.yaml (YAML 1.2) but is a syntax error for libyaml and kubectl's go-yaml (a
+    `:` in a plain scalar inside `[...]`): it must come out quoted."""
+    script = "cd /home && git clone https://example.com/app.git app && sed -i -- ''s/a/b/g'' app.js && node app.js"
+    original = workload("Pod", f"containers:\n- name: a\n  image: x\n  command: ['/bin/sh', '-c']\n  args: ['{script}']\n")
+    text, plan = fixed(tmp_path, {"a.yaml": original}, select=["IN204"])
+    assert applied(plan) == ["IN204"]
+    wanted = script.replace("''", "'").replace("&& node", "&& exec node")
+    for reader in (YAML(typ="safe"), YAML(typ="safe", pure=True)):  # the C loader is libyaml
+        assert reader.load(text)["spec"]["containers"][0]["args"] == [wanted]
+    assert text == original.replace(f"['{script}']", "[" + json.dumps(wanted) + "]")
 
 
 def test_compound_script_is_not_fixed(tmp_path):

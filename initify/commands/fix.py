@@ -192,6 +192,7 @@ def _dockerfile_findings(plan: Plan, state: FileState, options: FixOptions, sele
     parsed = dockerfile_module.parse(state.text, state.display)
     facts, found = image_findings(parsed, options, selection, options.context or state.root, options.init, options.base,
                                   plan.planned_files())
+    plan.notes.extend(note for note in (facts.notes if facts is not None else []) if note not in plan.notes)
     return None if facts is None else found
 
 
@@ -336,9 +337,10 @@ def _load_yaml(path: str, kind: str, text: str) -> "Loaded":
     from initify.compose.files import load_compose
     from initify.kubernetes.manifests import load_manifest
 
+    # read only: every fix is a text splice (yaml_edit re-renders from its own round-trip load)
     if kind == discover.COMPOSE:
-        return load_compose(path, text)
-    return load_manifest(path, text)
+        return load_compose(path, text, round_trip=False)
+    return load_manifest(path, text, round_trip=False)
 
 
 def _plan_yaml(plan: Plan, entries: List[Entry], dockerfiles: List[str], options: FixOptions, root: Optional[str] = None) -> None:

@@ -44,7 +44,15 @@ def lint_dockerfile(path: str, options: Options, selection: engine.Selection, re
         return None
     result.files += 1
     result.findings.extend(found)
+    add_notes(result.notes, facts)
     return facts
+
+
+def add_notes(notes: List[str], facts: Optional["ImageFacts"]) -> None:
+    """The notes of a Dockerfile's facts (a context script too large to read), each once."""
+    for note in facts.notes if facts is not None else []:
+        if note not in notes:
+            notes.append(note)
 
 
 def beside_named_dockerfiles(paths: Sequence[str], linted: Sequence[str]) -> List[str]:
@@ -75,10 +83,13 @@ def _read_stream(path: str) -> str:
 
 
 def run(paths: Sequence[str], options: Options, stdin_text: Optional[str] = None,
-        stdin_filename: Optional[str] = None) -> Result:
+        stdin_filename: Optional[str] = None, show_fixes: bool = False) -> Result:
     """Lint every file under `paths` (`-`: `stdin_text`, read as `stdin_filename` says or as its
     content looks). A file or input that cannot be read or parsed is an IN001 finding and the
-    others are still linted; a bad path or configuration raises InputError."""
+    others are still linted; a bad path or configuration raises InputError. A YAML fix is
+    checked (its document parsed again, as `fix` does) only for `show_fixes`, which prints it."""
+    if show_fixes:
+        return _run(paths, options, stdin_text, stdin_filename)
     with engine.LintOnly():
         return _run(paths, options, stdin_text, stdin_filename)
 

@@ -125,7 +125,7 @@ class ImageFacts(Record):
     __slots__ = ("dockerfile", "stages", "final", "context_dir", "entrypoint", "cmd", "cmd_dropped",
                  "inherits_unknown_entrypoint", "stopsignal", "shell", "workdir", "windows", "pid1_argv",
                  "chain", "overridden", "onbuild", "scripts", "fix_init", "fix_base", "planned_files", "base_info",
-                 "build_args", "env")
+                 "build_args", "env", "notes")
 
     def __init__(self, dockerfile: Dockerfile, stages: List[Stage], final: Stage, context_dir: Optional[str],
                  config: _Config, overridden: List[Instruction]) -> None:
@@ -154,6 +154,9 @@ class ImageFacts(Record):
         self.base_info: object = None  # initify.image.facts.ImageInfo of the base image (None: Windows)
         self.build_args: Dict[str, str] = {}  # --build-arg values: ARG defaults they override
         self.env: Dict[str, str] = dict(config.env)  # ENV of the image: the container's environment
+        # What the run must say although no rule finds it (a context script too large to read),
+        # one line each; lint, fix and pairing print them as notes.
+        self.notes: List[str] = []
 
     @property
     def pid1(self) -> Optional[Step]:
@@ -455,8 +458,11 @@ def inside_folder(path: str, root: str) -> bool:
     return real == real_root or real.startswith(real_root + os.sep)
 
 
-def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str, str]) -> Optional[Tuple[str, str]]:
-    """(absolute path, text) of a context file, or None: outside the context, missing, binary.
+def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str, str],
+                       too_large: Optional[List[str]] = None) -> Optional[Tuple[str, str]]:
+    """(absolute path, text) of a context file, or None: outside the context, missing, binary,
+    unreadable or over the size cap (then the reason is added to `too_large`, for a note: a
+    script initify did not read is neither checked nor ever edited, and the run must say so).
     A file in `planned_files` (absolute path -> text) is read from there instead of the disk."""
     candidate = os.path.normpath(os.path.join(context_dir, relative.lstrip("/")))
     planned = planned_files.get(os.path.abspath(candidate))
@@ -468,7 +474,9 @@ def _read_context_file(context_dir: str, relative: str, planned_files: Dict[str,
 
     try:
         data = read_bytes(candidate)  # whole or not at all: a fix rewrites the script it read
-    except InputError:
+    except InputError as error:
+        if too_large is not None and error.reason.startswith("larger than"):
+            too_large.append(error.reason)
         return None
     if b"\0" in data:
         return None
@@ -606,9 +614,18 @@ def _match_target(
             relative = source
         else:
             continue
-        read = _read_context_file(facts.context_dir, relative, facts.planned_files)
+        too_large: List[str] = []
+        read = _read_context_file(facts.context_dir, relative, facts.planned_files, too_large)
         if read is not None:
             return ContextScript(path, relative, read[1], instruction, context_path=read[0])
+        if too_large:
+            from initify.discover import MAX_BYTES
+
+            where = os.path.relpath(facts.dockerfile.path) if facts.dockerfile.path else "Dockerfile"
+            note = (f"{where}:{instruction.start_line}: {relative} (run as {path}) is larger than "
+                    f"{MAX_BYTES:,} bytes, the most initify reads: it is not checked and never edited")
+            if note not in facts.notes:
+                facts.notes.append(note)
     return None
 
 

@@ -43,11 +43,11 @@ def _load(entries: List[Tuple[str, str, engine.Selection]], result: Optional["Re
         text = (texts or {}).get(path)
         try:
             if kind == discover.COMPOSE:
-                compose_file = load_compose(path, text)
+                compose_file = load_compose(path, text, round_trip=False)
                 if compose_file.services:
                     loaded.append((compose_file, selection))
                 continue
-            manifest = load_manifest(path, text)
+            manifest = load_manifest(path, text, round_trip=False)
         except InputError as error:
             if result is None:
                 raise
@@ -72,7 +72,7 @@ def _manifests_on_disk(root: str) -> Dict[str, List[Optional[str]]]:
     found: Dict[str, List[Optional[str]]] = {}
     for path, _, _ in _cheap_candidates([(p, discover.MANIFEST, engine.Selection()) for p in discover.discover([root], [discover.MANIFEST])]):
         try:
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, round_trip=False)
         except (InputError, RecursionError):
             continue
         found[path] = [c.image for pod in manifest.pods for c in pod.containers if c.role == "container"]
@@ -210,7 +210,7 @@ def lint_yaml_files(
             result.findings.extend(findings_for(item, selection, paired, version))
         except InputError as error:  # a Dockerfile it pairs with does not parse, a compose stage is missing
             result.add_parse_error(error, count=False)
-    result.notes.extend(paired.notes)
+    result.notes.extend(note for note in paired.notes if note not in result.notes)
     note = paired.unpaired_note()
     if note is not None:
         result.notes.append(note)

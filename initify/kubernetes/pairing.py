@@ -182,6 +182,9 @@ class Pairing(Record):
 
     def _load(self, path: str, build: Optional[Build] = None) -> Optional[Paired]:
         facts = self.analyse(path, build)
+        for note in facts.notes if facts is not None else []:
+            if note not in self.notes:
+                self.notes.append(note)
         return Paired(path, facts) if facts is not None else None
 
     def explicit_for(self, image: Optional[str]) -> Optional[Paired]:

@@ -39,26 +39,37 @@ _DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)")
 
 
 @lru_cache(maxsize=4096)
-def _reads_back(text: str) -> bool:
-    """Whether `k: text` loads as the string `text` (YAML 1.2, as ruamel reads it). Cached: a
-    file of many pods asks it for the same few values again and again."""
+def _reads_back(text: str, flow: bool = False) -> bool:
+    """Whether `text` written plain loads as the string `text`, after `k: ` or (`flow`) as the
+    item of `k: [...]`: with ruamel.yaml's own reader (YAML 1.2) and with libyaml's (ruamel.yaml's
+    C loader), which is stricter like kubectl's (go-yaml, a libyaml port): `[a https://b]` is a
+    syntax error there. Cached: a file of many pods asks it for the same few values again and
+    again."""
     from ruamel.yaml import YAML
 
-    try:
-        loaded = YAML(typ="safe", pure=True).load("k: " + text + "\n")
-    except Exception:  # noqa: BLE001 - not loadable means not usable as plain
-        return False
-    return isinstance(loaded, dict) and loaded.get("k") == text and isinstance(loaded.get("k"), str)
+    from initify.kubernetes import fast_yaml
+
+    source, wanted = (f"k: [{text}]\n", {"k": [text]}) if flow else (f"k: {text}\n", {"k": text})
+    readers = [YAML(typ="safe", pure=True)] + ([YAML(typ="safe")] if fast_yaml.available() else [])
+    for reader in readers:
+        try:
+            loaded = reader.load(source)
+        except Exception:  # noqa: BLE001 - not loadable means not usable as plain
+            return False
+        if loaded != wanted:
+            return False
+    return True
 
 
-def scalar(value: Any) -> str:
-    """A scalar as YAML text: plain when that reads back as the same string, else JSON quoted."""
+def scalar(value: Any, flow: bool = False) -> str:
+    """A scalar as YAML text (`flow`: inside `[...]` or `{...}`): plain when that reads back as
+    the same string, else JSON quoted."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    if text and "\n" not in text and text == text.strip() and text.lower() not in _RESERVED and _reads_back(text):
+    if text and "\n" not in text and text == text.strip() and text.lower() not in _RESERVED and _reads_back(text, flow):
         return text
     return json.dumps(text, ensure_ascii=False)
 
@@ -262,7 +273,7 @@ def _token_end(rest: str) -> Optional[int]:
     return len(token.rstrip())
 
 
-def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optional[Edit]:
+def _replace_at(loaded: YamlFile, line: int, column: int, value: Any, flow: bool = False) -> Optional[Edit]:
     """Replace the single-line scalar starting at 0-based (`line`, `column`), keeping comments."""
     lines = _lines(loaded.text)
     if line >= len(lines):
@@ -274,7 +285,7 @@ def _replace_at(loaded: YamlFile, line: int, column: int, value: Any) -> Optiona
     length = _token_end(rest)
     if not length:
         return None
-    new = scalar(value)
+    new = scalar(value, flow)
     if rest[0] == "'" and isinstance(value, str) and "'" not in value and "\n" not in value:
         new = "'" + value + "'"
     elif rest[0] == '"' and not new.startswith('"'):
@@ -307,7 +318,7 @@ def _replace_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optio
     if lc is None or key not in getattr(lc, "data", {}):
         return None
     line, column = lc.value(key)
-    return _replace_at(loaded, line, column, value)
+    return _replace_at(loaded, line, column, value, bool(mapping.fa.flow_style()))
 
 
 def _insert_first_edit(loaded: YamlFile, mapping: Any, key: str, value: Any) -> Optional[Edit]:
@@ -351,9 +362,11 @@ def _doc_chunk(loaded: YamlFile, doc_index: int) -> Optional[Tuple[int, int]]:
     if not isinstance(line, int):
         return None
     chunk = _chunk_of_line(loaded.text, line)
-    if chunk is None or sum(1 for root, _ in _root_lines(loaded) if chunk[0] <= root <= chunk[1]) != 1:
+    if chunk is None:
         return None
-    return chunk
+    roots = _root_lines(loaded)  # sorted: the roots inside the chunk are one run of them
+    inside = bisect.bisect_right(roots, (chunk[1], len(roots))) - bisect.bisect_left(roots, (chunk[0], -1))
+    return chunk if inside == 1 else None
 
 
 def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bool:
@@ -374,7 +387,7 @@ def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bo
     if skipped:
         return False
     try:
-        documents = [doc for doc in parse_documents(loaded.path, new_text, loaded.style) if doc is not None]
+        documents = [doc for doc in parse_documents(loaded.path, new_text, loaded.style, round_trip=False) if doc is not None]
     except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
         return False
     return len(documents) == 1 and plain(documents[0]) == expected
@@ -383,7 +396,7 @@ def _loads_as(loaded: YamlFile, edit: Edit, doc_index: int, expected: Any) -> bo
 def _file_loads_as(loaded: YamlFile, text: str, doc_index: int, expected: Any) -> bool:
     """The whole-file check, for a document whose lines cannot be told apart."""
     try:
-        documents = parse_documents(loaded.path, text, loaded.style)
+        documents = parse_documents(loaded.path, text, loaded.style, round_trip=False)
     except Exception:  # noqa: BLE001 - any failure to load means the splice is wrong
         return False
     if len(documents) != len(loaded.documents):
@@ -459,8 +472,9 @@ def _splice_or_rerender(loaded: YamlFile, splice: Optional[Edit], expected: Any,
                         path: Sequence[PathKey], key: Any, value: Any) -> Optional[Edit]:
     """`splice` when the text it makes loads as `expected` (document `doc_index`, plain; every
     other document unchanged); else the one document re-rendered with `path`'s `key` set to
-    `value`, when that loads right; else None. Under `engine.LintOnly` nothing is checked: lint
-    only marks the finding fixable and never applies the edit."""
+    `value`, when that loads right; else None. Under `engine.LintOnly` nothing is parsed to
+    check it: lint only marks the finding fixable and never applies the edit (`lint
+    --show-fixes` checks, to print what `fix` applies)."""
     if not checking_fixes():
         return splice if splice is not None else Edit(loaded.path, 1, 0, "")
     if splice is not None and _loads_as(loaded, splice, doc_index, expected):
@@ -487,7 +501,7 @@ def set_item(loaded: YamlFile, sequence: Any, index: int, value: str) -> Optiona
     lc = getattr(sequence, "lc", None)
     if lc is not None and index in getattr(lc, "data", {}):
         line, column = lc.item(index)
-        splice = _replace_at(loaded, line, column, value)
+        splice = _replace_at(loaded, line, column, value, bool(sequence.fa.flow_style()))
         if splice is None and isinstance(sequence[index], str):
             splice = _replace_literal_block(loaded, line, column, sequence[index], value)
     new_list = [plain(item) for item in sequence]
