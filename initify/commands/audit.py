@@ -46,12 +46,12 @@ def read_input(source: str) -> Tuple[str, Optional[bytes]]:
 
 def _load(name: str, data: Optional[bytes]) -> ManifestFile:
     if data is None:
-        return load_manifest(name)
+        return load_manifest(name, round_trip=False)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(name, f"not UTF-8 text (byte {error.start})") from None
-    return load_manifest(name, text)
+    return load_manifest(name, text, round_trip=False)
 
 
 def _metadata(resource: Any) -> Any:

@@ -79,7 +79,7 @@ class Result:
 def _manifest_container(path: str, image: str, name: Optional[str]):  # -> (PodSpec, Container)
     from initify.kubernetes.manifests import load_manifest
 
-    manifest = load_manifest(path)
+    manifest = load_manifest(path, round_trip=False)
     candidates = []
     for pod in manifest.pods:
         for container in pod.containers:

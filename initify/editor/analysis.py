@@ -138,7 +138,11 @@ def _yaml_findings(path: str, kind: str, text: str, options: Options, selection:
     from initify.kubernetes import findings as yaml_findings
     from initify.kubernetes.manifests import ManifestFile, load_manifest
 
-    item = load_compose(path, text) if kind == discover.COMPOSE else load_manifest(path, text)
+    # libyaml's reader (nothing here renders YAML): an editor re-reads the file on every change
+    if kind == discover.COMPOSE:
+        item = load_compose(path, text, round_trip=False)
+    else:
+        item = load_manifest(path, text, round_trip=False)
     if isinstance(item, ManifestFile) and (item.helm or not item.pods):
         return []
     if not isinstance(item, ManifestFile) and not item.services:
