@@ -185,6 +185,17 @@ def test_sbin_init_of_an_unknown_image_is_said_and_fixed_only_when_asked(tmp_pat
     assert "not known" not in found.message and found.fix.safe
 
 
+@pytest.mark.parametrize("base", ["fedora:41", "registry.fedoraproject.org/fedora:40", "quay.io/fedora/fedora:41",
+                                  "quay.io/centos/centos:stream9"])
+def test_sbin_init_of_fedora_and_centos_from_their_own_registries_is_systemd(tmp_path, base):
+    """Fedora and CentOS publish their base images on their own registries too (the
+    systemd-nginx sample uses registry.fedoraproject.org): /sbin/init there is systemd, so IN107
+    is certain and its fix safe."""
+    (found,) = lint(tmp_path, {"Dockerfile": f'FROM {base}\nRUN dnf -y install systemd\nCMD ["/sbin/init"]\n'},
+                    select=["IN107"])
+    assert "not known" not in found.message and found.fix is not None and found.fix.safe
+
+
 # --- a Dockerfile that sets no command inherits the base image's (here from the table) ----------
 
 def test_inherited_stopsignal_of_the_base_is_kept(tmp_path):
