@@ -5,7 +5,7 @@ from typing import Iterator
 import shlex
 from typing import Optional
 
-from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, execs_anyway, unknown_shell
 from initify.dockerfile import shell as shell_module
 from initify.kubernetes import yaml_edit
 from initify.checks.kubernetes.in204_shell_command_without_exec import advice, script_fix
@@ -46,9 +46,8 @@ def check(subject: ServiceFacts) -> Iterator[Hit]:
         if step.implicit_exec:
             found = hit_at(
                 subject.compose.text, subject.manifest_line,
-                f"service {subject.service.name!r}: `{step.argv[0]} -c` does not write `exec`, but {shell_says(step)}: "
-                f"`{analysis.last_command.strip()}` takes the shell's PID and gets the stop signal; `exec` says so "
-                f"exactly on any shell; {advice(analysis)}",
+                f"service {subject.service.name!r}: `{step.argv[0]} -c` does not write `exec`, {execs_anyway(step)}; "
+                f"{advice(analysis)}",
                 "info",
             )
         else:

@@ -21,6 +21,14 @@ def shell_says(step: Step) -> str:
     return f"this image's {program} is {fact.value} ({fact.source}), which execs the last command"  # type: ignore[union-attr]
 
 
+def execs_anyway(step: Step) -> str:
+    """The middle of IN104/IN204/IN301's note for a shell that execs its last command itself:
+    `but bash execs the last command: `app` takes the shell's PID ...; `exec` says so exactly`."""
+    last = step.analysis.last_command.strip()  # type: ignore[attr-defined]
+    return (f"but {shell_says(step)}: `{last}` takes the shell's PID and gets the stop signal; "
+            f"`exec` says so exactly on any shell")
+
+
 def unknown_shell(step: Step) -> bool:
     """A `sh -c` script ends in a plain command, but whether this /bin/sh execs it is not known."""
     return step.shell_fact is not None and getattr(step.shell_fact, "value", None) is None

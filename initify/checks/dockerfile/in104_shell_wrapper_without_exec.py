@@ -7,7 +7,7 @@ from initify.dockerfile import shell as shell_module
 from initify.engine import Fix, Hit, hit
 from initify.dockerfile.shell import stops_on_term
 from initify.dockerfile.facts import EXEC, ImageFacts, also_init, inherited_note
-from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, execs_anyway, unknown_shell
 
 CODE = "IN104"
 NAME = "shell-wrapper-without-exec"
@@ -49,9 +49,8 @@ def check(facts: ImageFacts) -> Iterator[Hit]:
             found = hit(
                 instruction,
                 fix=fix,
-                message=f"`{shell} -c` wrapper does not write `exec`, but {shell_says(step)}: "
-                        f"`{analysis.last_command.strip()}` takes the shell's PID and gets the stop signal; "
-                        f"`exec` says so exactly on any shell; {advice}{inherited_note(facts, instruction)}",
+                message=f"`{shell} -c` wrapper does not write `exec`, {execs_anyway(step)}; "
+                        f"{advice}{inherited_note(facts, instruction)}",
             )
             found.severity = "info"
             yield found

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
-from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, shell_says, unknown_shell
+from initify.checks.dockerfile.in101_shell_form_cmd import UNKNOWN_SHELL_CLAUSE, execs_anyway, unknown_shell
 from initify.dockerfile import shell as shell_module
 from initify.kubernetes import yaml_edit
 from initify.engine import Fix, Hit
@@ -54,9 +54,8 @@ def check(subject: ContainerFacts) -> Iterator[Hit]:
         if step.implicit_exec:
             found = hit_at(
                 subject.manifest.text, line,
-                f"container {subject.container.name!r}: `{step.argv[0]} -c` does not write `exec`, but "
-                f"{shell_says(step)}: `{analysis.last_command.strip()}` takes the shell's PID and gets the stop "
-                f"signal; `exec` says so exactly on any shell; {advice(analysis)}",
+                f"container {subject.container.name!r}: `{step.argv[0]} -c` does not write `exec`, "
+                f"{execs_anyway(step)}; {advice(analysis)}",
                 "info",
             )
         else:
